@@ -1,1 +1,5 @@
 //! placeholder
+
+// Trigger filters (branches/tags/paths) and matrix expansion.
+pub mod filters;
+pub mod matrix;

@@ -56,8 +56,11 @@ use value_filter::ValueFilter;
 /// workflow run."
 pub const MAX_MATRIX_JOBS: usize = 256;
 
-/// The largest cross product Sluice enumerates (before exclusions).
-pub const MAX_CROSS_PRODUCT: usize = 1 << 20;
+/// The largest cross product Sluice enumerates (before exclusions): 256
+/// times the job limit. Every combination is checked against every exclude
+/// and include entry, so this bounds the work a hostile matrix can cause,
+/// while no sensible matrix excludes its way down from further away.
+pub const MAX_CROSS_PRODUCT: usize = 256 * MAX_MATRIX_JOBS;
 
 /// A `strategy.matrix` as written, with expressions already evaluated.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -131,7 +134,9 @@ pub enum MatrixError {
         index: usize,
     },
     /// An exclude key that names no vector.
-    #[error("matrix exclude key `{key}` (in `exclude[{index}]`) does not match any key within the matrix")]
+    #[error(
+        "matrix exclude key `{key}` (in `exclude[{index}]`) does not match any key within the matrix"
+    )]
     UnknownExcludeKey {
         /// The key.
         key: String,
@@ -325,7 +330,11 @@ fn combination_at<'a>(vectors: &[(&String, &'a Vec<Value>)], index: usize) -> Ve
 /// Sets `key` among the additions: a later include entry overwrites the
 /// value an earlier one added (keys compared case-insensitively, the first
 /// spelling and position kept).
-fn add_or_overwrite<'a>(additions: &mut Vec<(&'a String, &'a Value)>, key: &'a String, value: &'a Value) {
+fn add_or_overwrite<'a>(
+    additions: &mut Vec<(&'a String, &'a Value)>,
+    key: &'a String,
+    value: &'a Value,
+) {
     match additions
         .iter_mut()
         .find(|(existing, _)| eq_ignore_case(existing, key))

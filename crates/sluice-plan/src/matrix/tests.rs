@@ -406,14 +406,21 @@ fn job_limit_and_cross_product_limit() {
     );
     // A huge cross product is refused before it is enumerated, also when
     // its size overflows.
-    let huge = json!({"a": values(1024), "b": values(1024), "c": values(2)});
+    let largest = json!({"a": values(256), "b": values(256), "exclude": [{"b": 0}]});
+    assert_eq!(
+        expand_matrix(&matrix(largest)).unwrap_err(),
+        MatrixError::TooManyJobs { count: 256 * 255 }
+    );
+    let huge = json!({"a": values(256), "b": values(257)});
     assert_eq!(
         expand_matrix(&matrix(huge)).unwrap_err(),
         MatrixError::CrossProductTooLarge
     );
     let mut overflowing = MatrixDefinition::default();
     for key in 0..20 {
-        overflowing.vectors.insert(format!("k{key}"), (0..100).map(|i| json!(i)).collect());
+        overflowing
+            .vectors
+            .insert(format!("k{key}"), (0..100).map(|i| json!(i)).collect());
     }
     assert_eq!(
         expand_matrix(&overflowing).unwrap_err(),
@@ -523,7 +530,10 @@ fn job_names() {
         ["ci (14, X, -O2, -g, 3.1)"]
     );
     assert_eq!(
-        names(json!({"include": [{"site": "production", "datacenter": "site-a"}]}), "deploy"),
+        names(
+            json!({"include": [{"site": "production", "datacenter": "site-a"}]}),
+            "deploy"
+        ),
         ["deploy (production, site-a)"]
     );
 }
@@ -531,13 +541,19 @@ fn job_names() {
 #[test]
 fn job_instance_name_directly() {
     assert_eq!(job_instance_name("build", []), "build");
-    assert_eq!(job_instance_name("build", [&json!(null), &json!("")]), "build");
+    assert_eq!(
+        job_instance_name("build", [&json!(null), &json!("")]),
+        "build"
+    );
     assert_eq!(job_instance_name("build", [&json!({})]), "build");
     assert_eq!(
         job_instance_name("b", [&json!(1e21), &json!(-0.5), &json!(true)]),
         "b (1E+21, -0.5, true)"
     );
-    assert_eq!(job_instance_name("b", [&json!("\u{e9}t\u{e9}")]), "b (\u{e9}t\u{e9})");
+    assert_eq!(
+        job_instance_name("b", [&json!("\u{e9}t\u{e9}")]),
+        "b (\u{e9}t\u{e9})"
+    );
     // Longer than 100 characters: cut to 97 plus "...".
     let long = json!("x".repeat(200));
     let name = job_instance_name("build", [&long]);
@@ -566,10 +582,41 @@ fn deeply_nested_values_are_walked_without_recursion() {
         vectors: [("deep".to_owned(), vec![nested(json!(1)), nested(json!(2))])]
             .into_iter()
             .collect(),
-        exclude: vec![[("deep".to_owned(), nested(json!(1)))].into_iter().collect()],
+        exclude: vec![
+            [("deep".to_owned(), nested(json!(1)))]
+                .into_iter()
+                .collect(),
+        ],
         include: vec![],
     };
     let jobs = expand_matrix(&definition).unwrap();
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].display_name("deep"), "deep (2)");
+}
+
+#[test]
+fn the_largest_enumerated_matrix_stays_fast() {
+    use std::time::{Duration, Instant};
+    let values = |n: usize| Value::Array((0..n).map(|i| json!(format!("v{i}"))).collect());
+    let entries = |n: usize| -> Value {
+        Value::Array(
+            (0..n)
+                .map(|i| json!({"a": format!("v{i}"), "b": {"deep": [i, i]}}))
+                .collect(),
+        )
+    };
+    let spec = json!({
+        "a": values(256),
+        "b": values(256),
+        "exclude": entries(32),
+        "include": entries(32),
+    });
+    let started = Instant::now();
+    let error = expand_matrix(&matrix(spec)).unwrap_err();
+    assert!(matches!(error, MatrixError::TooManyJobs { .. }), "{error}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
 }

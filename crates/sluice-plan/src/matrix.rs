@@ -36,8 +36,8 @@
 //! [`MAX_CROSS_PRODUCT`] combinations, which no workflow under the job limit
 //! needs unless it excludes nearly all of them.
 //!
-//! Values are `serde_json::Value` (with `preserve_order`, so objects keep
-//! their key order); they convert one to one into `sluice_expr::Value`.
+//! Values are [`sluice_expr::Value`]s, and each instance's `matrix` is the
+//! object the job's `matrix` context holds.
 
 mod job_name;
 mod loose_equality;
@@ -46,11 +46,14 @@ mod tests;
 mod value_filter;
 
 use indexmap::IndexMap;
-use serde_json::{Map, Value};
+use sluice_expr::{Value, eq_ignore_case};
 
 pub use job_name::job_instance_name;
-use loose_equality::eq_ignore_case;
 use value_filter::ValueFilter;
+
+/// One `include` or `exclude` entry, or one instance's matrix: keys in the
+/// order written.
+pub type MatrixObject = IndexMap<String, Value>;
 
 /// GitHub's limit: "A matrix will generate a maximum of 256 jobs per
 /// workflow run."
@@ -68,9 +71,9 @@ pub struct MatrixDefinition {
     /// The vectors (`os: [ubuntu, windows]`), in the order written.
     pub vectors: IndexMap<String, Vec<Value>>,
     /// `include` entries, in order.
-    pub include: Vec<Map<String, Value>>,
+    pub include: Vec<MatrixObject>,
     /// `exclude` entries, in order.
-    pub exclude: Vec<Map<String, Value>>,
+    pub exclude: Vec<MatrixObject>,
 }
 
 /// One job of an expanded matrix.
@@ -78,7 +81,7 @@ pub struct MatrixDefinition {
 pub struct MatrixInstance {
     /// The job's `matrix` context: the matrix keys in order, then what
     /// `include` added.
-    pub matrix: Map<String, Value>,
+    pub matrix: MatrixObject,
     /// How many leading entries of `matrix` appear in the job's name: the
     /// vectors for a cross-product combination (GitHub names jobs before it
     /// adds include values), everything for a combination made by `include`.
@@ -250,7 +253,7 @@ fn vector_index(vectors: &[(&String, &Vec<Value>)], key: &str) -> Option<usize> 
 
 fn compile_excludes(
     vectors: &[(&String, &Vec<Value>)],
-    entries: &[Map<String, Value>],
+    entries: &[MatrixObject],
 ) -> Result<Vec<ValueFilter>, MatrixError> {
     let mut excludes = Vec::new();
     for (index, entry) in entries.iter().enumerate() {
@@ -274,7 +277,7 @@ fn compile_excludes(
 
 fn compile_includes<'a>(
     vectors: &[(&String, &Vec<Value>)],
-    entries: &'a [Map<String, Value>],
+    entries: &'a [MatrixObject],
 ) -> Result<Vec<Include<'a>>, MatrixError> {
     let mut includes = Vec::new();
     for (index, entry) in entries.iter().enumerate() {
@@ -348,7 +351,7 @@ fn instance<'a>(
     named: impl Iterator<Item = (&'a String, &'a Value)>,
     additions: Vec<(&'a String, &'a Value)>,
 ) -> MatrixInstance {
-    let mut matrix = Map::new();
+    let mut matrix = MatrixObject::new();
     for (key, value) in named {
         matrix.insert(key.clone(), value.clone());
     }

@@ -1,57 +1,57 @@
 //! Table tests for matrix expansion. Every worked example of GitHub's
 //! "Using a matrix for your jobs" / workflow syntax reference is here with
-//! the jobs GitHub documents, in GitHub's order.
+//! the jobs GitHub documents, in GitHub's order. Matrices and jobs are
+//! written as JSON, the shape of the workflow's YAML.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value as Json, json};
+use sluice_expr::Value;
 
 use super::*;
 
 /// Builds a definition from JSON written like the workflow's YAML:
 /// `{"os": [...], "include": [...], "exclude": [...]}`.
-fn matrix(spec: Value) -> MatrixDefinition {
-    let Value::Object(entries) = spec else {
+fn matrix(spec: Json) -> MatrixDefinition {
+    let Json::Object(entries) = spec else {
         panic!("a matrix is an object")
     };
     let mut definition = MatrixDefinition::default();
     for (key, value) in entries {
-        let Value::Array(items) = value else {
+        let Json::Array(items) = value else {
             panic!("`{key}` must be an array")
         };
         match key.as_str() {
-            "include" | "exclude" => {
-                let maps = items.into_iter().map(object).collect();
-                if key == "include" {
-                    definition.include = maps;
-                } else {
-                    definition.exclude = maps;
-                }
-            }
+            "include" => definition.include = items.into_iter().map(object).collect(),
+            "exclude" => definition.exclude = items.into_iter().map(object).collect(),
             _ => {
-                definition.vectors.insert(key, items);
+                let values = items.iter().map(Value::from_json).collect();
+                definition.vectors.insert(key, values);
             }
         }
     }
     definition
 }
 
-fn object(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
+fn object(json: Json) -> MatrixObject {
+    match json {
+        Json::Object(entries) => entries
+            .iter()
+            .map(|(key, value)| (key.clone(), Value::from_json(value)))
+            .collect(),
         other => panic!("expected an object, got {other}"),
     }
 }
 
 /// Expands and returns each job's `matrix` context as JSON.
-fn expand(spec: Value) -> Vec<Value> {
+fn expand(spec: Json) -> Vec<Json> {
     expand_matrix(&matrix(spec))
         .unwrap_or_else(|error| panic!("unexpected error: {error}"))
         .into_iter()
-        .map(|instance| Value::Object(instance.matrix))
+        .map(|instance| Value::Object(instance.matrix).to_json())
         .collect()
 }
 
-fn expect(spec: Value, jobs: Value) {
-    let Value::Array(jobs) = jobs else {
+fn expect(spec: Json, jobs: Json) {
+    let Json::Array(jobs) = jobs else {
         panic!("expected jobs as an array")
     };
     assert_eq!(expand(spec), jobs);
@@ -385,7 +385,7 @@ fn values_compare_as_github_compares_them() {
 
 #[test]
 fn job_limit_and_cross_product_limit() {
-    let values = |n: usize| Value::Array((0..n).map(|i| json!(i)).collect());
+    let values = |n: usize| Json::Array((0..n).map(|i| json!(i)).collect());
     // 16 x 16 = 256 is allowed.
     assert_eq!(expand(json!({"a": values(16), "b": values(16)})).len(), 256);
     // 16 x 17 = 272 is not.
@@ -418,9 +418,8 @@ fn job_limit_and_cross_product_limit() {
     );
     let mut overflowing = MatrixDefinition::default();
     for key in 0..20 {
-        overflowing
-            .vectors
-            .insert(format!("k{key}"), (0..100).map(|i| json!(i)).collect());
+        let values = (0..100).map(|i| Value::Number(f64::from(i))).collect();
+        overflowing.vectors.insert(format!("k{key}"), values);
     }
     assert_eq!(
         expand_matrix(&overflowing).unwrap_err(),
@@ -483,7 +482,7 @@ fn invalid_matrices_are_errors() {
 
 #[test]
 fn job_names() {
-    let names = |spec: Value, job: &str| -> Vec<String> {
+    let names = |spec: Json, job: &str| -> Vec<String> {
         expand_matrix(&matrix(spec))
             .unwrap()
             .iter()
@@ -540,53 +539,61 @@ fn job_names() {
 
 #[test]
 fn job_instance_name_directly() {
+    let text = |s: &str| Value::String(s.to_owned());
     assert_eq!(job_instance_name("build", []), "build");
     assert_eq!(
-        job_instance_name("build", [&json!(null), &json!("")]),
+        job_instance_name("build", [&Value::Null, &text("")]),
         "build"
     );
-    assert_eq!(job_instance_name("build", [&json!({})]), "build");
     assert_eq!(
-        job_instance_name("b", [&json!(1e21), &json!(-0.5), &json!(true)]),
-        "b (1E+21, -0.5, true)"
+        job_instance_name("build", [&Value::Object(MatrixObject::new())]),
+        "build"
     );
     assert_eq!(
-        job_instance_name("b", [&json!("\u{e9}t\u{e9}")]),
+        job_instance_name(
+            "b",
+            [
+                &Value::Number(1e21),
+                &Value::Number(-0.5),
+                &Value::Number(0.00001),
+                &Value::Boolean(true)
+            ]
+        ),
+        "b (1E+21, -0.5, 1E-05, true)"
+    );
+    assert_eq!(
+        job_instance_name("b", [&text("\u{e9}t\u{e9}")]),
         "b (\u{e9}t\u{e9})"
     );
     // Longer than 100 characters: cut to 97 plus "...".
-    let long = json!("x".repeat(200));
+    let long = text(&"x".repeat(200));
     let name = job_instance_name("build", [&long]);
     assert_eq!(name.chars().count(), 100);
     assert!(name.starts_with("build (xxx"));
     assert!(name.ends_with("x..."));
     // Exactly 100 characters are kept whole.
-    let fits = json!("y".repeat(100 - "build ()".len()));
+    let fits = text(&"y".repeat(100 - "build ()".len()));
     assert_eq!(job_instance_name("build", [&fits]).chars().count(), 100);
     assert!(!job_instance_name("build", [&fits]).ends_with("..."));
 }
 
 #[test]
 fn deeply_nested_values_are_walked_without_recursion() {
-    // Filters and names walk values with explicit stacks. serde_json's own
-    // clone, comparison, serialisation and drop recurse, so the depth here
-    // stays modest; it is still far beyond what serde_json parses (128).
-    let nested = |leaf: Value| {
-        let mut value = leaf;
+    // Filters and names walk values with explicit stacks. The values' own
+    // clone and drop recurse, so the depth here stays modest; it is still
+    // far beyond what YAML or JSON parsers hand over.
+    let nested = |leaf: f64| {
+        let mut value = Value::Number(leaf);
         for _ in 0..1_000 {
             value = Value::Array(vec![value]);
         }
         value
     };
     let definition = MatrixDefinition {
-        vectors: [("deep".to_owned(), vec![nested(json!(1)), nested(json!(2))])]
+        vectors: [("deep".to_owned(), vec![nested(1.0), nested(2.0)])]
             .into_iter()
             .collect(),
-        exclude: vec![
-            [("deep".to_owned(), nested(json!(1)))]
-                .into_iter()
-                .collect(),
-        ],
+        exclude: vec![[("deep".to_owned(), nested(1.0))].into_iter().collect()],
         include: vec![],
     };
     let jobs = expand_matrix(&definition).unwrap();
@@ -597,9 +604,9 @@ fn deeply_nested_values_are_walked_without_recursion() {
 #[test]
 fn the_largest_enumerated_matrix_stays_fast() {
     use std::time::{Duration, Instant};
-    let values = |n: usize| Value::Array((0..n).map(|i| json!(format!("v{i}"))).collect());
-    let entries = |n: usize| -> Value {
-        Value::Array(
+    let values = |n: usize| Json::Array((0..n).map(|i| json!(format!("v{i}"))).collect());
+    let entries = |n: usize| -> Json {
+        Json::Array(
             (0..n)
                 .map(|i| json!({"a": format!("v{i}"), "b": {"deep": [i, i]}}))
                 .collect(),

@@ -8,9 +8,9 @@
 //! compare element by element, and an empty object or array constrains
 //! nothing.
 
-use serde_json::Value;
+use sluice_expr::Value;
 
-use super::loose_equality::{eq_ignore_case, loosely_equal};
+use super::loose_equality::loosely_equal;
 
 /// All the leaf conditions of one entry.
 #[derive(Debug, Clone, Default)]
@@ -84,10 +84,7 @@ fn extended(path: &[Step], step: Step) -> Vec<Step> {
 fn descend<'a>(mut value: &'a Value, path: &[Step]) -> Option<&'a Value> {
     for step in path {
         value = match (value, step) {
-            (Value::Object(entries), Step::Key(key)) => entries
-                .iter()
-                .find(|(candidate, _)| eq_ignore_case(candidate, key))
-                .map(|(_, child)| child)?,
+            (Value::Object(_), Step::Key(key)) => value.get(key)?,
             (Value::Array(items), Step::Index(index)) => items.get(*index)?,
             _ => return None,
         };

@@ -1,0 +1,80 @@
+//! `jobs.<job_id>.steps[*]`.
+
+use indexmap::IndexMap;
+
+use super::Spanned;
+use crate::source::Span;
+use crate::token::Token;
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// 0-based position in the job.
+    pub index: usize,
+    /// Where the step's mapping starts.
+    pub span: Span,
+    /// `id:` when written, else GitHub's generated id (`__run`,
+    /// `__actions_checkout`, with `_2`, `_3`... on collisions).
+    pub id: String,
+    pub id_written: bool,
+    pub name: Option<Token>,
+    pub condition: Condition,
+    pub action: StepAction,
+    pub env: Option<Token>,
+    pub continue_on_error: Option<Token>,
+    pub timeout_minutes: Option<Token>,
+    /// Sluice's step cache (`cache:`), when declared.
+    pub cache: Option<StepCache>,
+}
+
+#[derive(Debug, Clone)]
+pub enum StepAction {
+    Run {
+        script: Token,
+        shell: Option<Token>,
+        working_directory: Option<Token>,
+        /// `background: true`: the job goes on while the step runs.
+        background: bool,
+    },
+    Uses {
+        uses: Spanned<String>,
+        with: IndexMap<String, Token>,
+        background: bool,
+    },
+    /// `wait:` for the named background steps to finish.
+    Wait(Vec<Spanned<String>>),
+    /// `wait-all:` for every background step started so far.
+    WaitAll,
+    /// `cancel:` a background step.
+    Cancel(Spanned<String>),
+}
+
+/// An `if:` as GitHub normalises it: an expression that includes a status
+/// function (`success() && (...)` is added when the user wrote none).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    /// The expression to evaluate (without `${{ }}`).
+    pub expression: String,
+    /// What the user wrote and where, when they wrote anything.
+    pub written: Option<Spanned<String>>,
+}
+
+impl Condition {
+    /// The condition of a job or step without `if:`.
+    pub fn default_success() -> Self {
+        Self {
+            expression: "success()".into(),
+            written: None,
+        }
+    }
+}
+
+/// Sluice's extension: skip the step when its declared inputs are unchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepCache {
+    pub span: Span,
+    /// Globs relative to the step's working directory.
+    pub inputs: Vec<Spanned<String>>,
+    pub outputs: Vec<Spanned<String>>,
+    /// Names of environment variables whose values matter.
+    pub env: Vec<Spanned<String>>,
+}

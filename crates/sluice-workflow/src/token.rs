@@ -1,0 +1,158 @@
+//! Typed, spanned values whose strings may hold `${{ }}` expressions.
+//!
+//! Many workflow keys are only known once a run is under way
+//! (`runs-on: ${{ matrix.os }}`, `env`, `with`, a matrix built by
+//! `fromJSON`). The model keeps such keys as tokens: the YAML value typed by
+//! the core schema, with positions, evaluated against the run's contexts
+//! when the executor needs them.
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use crate::scalar::{self, Typed};
+use crate::source::Span;
+use crate::yaml::{Node, NodeKind};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Token {
+    pub kind: TokenKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TokenKind {
+    Null,
+    Boolean(bool),
+    Number(f64),
+    /// A string; it is a template when it contains `${{`.
+    String(String),
+    Sequence(Vec<Token>),
+    /// Keys are plain strings (expressions are not allowed in keys).
+    Mapping(Vec<(String, Span, Token)>),
+}
+
+impl Token {
+    pub fn new(kind: TokenKind, span: Span) -> Self {
+        Self { kind, span }
+    }
+
+    pub fn string(text: impl Into<String>, span: Span) -> Self {
+        Self::new(TokenKind::String(text.into()), span)
+    }
+
+    /// Converts a YAML node. Tag mismatches (`!!int abc`) are reported to the
+    /// caller through `on_tag_error`, and the scalar is kept as a string.
+    pub fn from_node(
+        node: &Node,
+        on_tag_error: &mut dyn FnMut(Span, &scalar::TagMismatch),
+    ) -> Self {
+        let kind = match &node.kind {
+            NodeKind::Scalar(s) => match scalar::resolve(s) {
+                Ok(Typed::Null) => TokenKind::Null,
+                Ok(Typed::Boolean(b)) => TokenKind::Boolean(b),
+                Ok(Typed::Number(n)) => TokenKind::Number(n),
+                Ok(Typed::String(text)) => TokenKind::String(text),
+                Err(mismatch) => {
+                    on_tag_error(node.span, &mismatch);
+                    TokenKind::String(s.text.clone())
+                }
+            },
+            NodeKind::Sequence(items) => TokenKind::Sequence(
+                items
+                    .iter()
+                    .map(|n| Token::from_node(n, on_tag_error))
+                    .collect(),
+            ),
+            NodeKind::Mapping(entries) => TokenKind::Mapping(
+                entries
+                    .iter()
+                    .map(|(k, v)| {
+                        let key = k.scalar_text().unwrap_or_default().to_string();
+                        (key, k.span, Token::from_node(v, on_tag_error))
+                    })
+                    .collect(),
+            ),
+        };
+        Token::new(kind, node.span)
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            TokenKind::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// True when this token, or any string inside it, holds an expression.
+    pub fn has_expression(&self) -> bool {
+        match &self.kind {
+            TokenKind::String(s) => s.contains("${{"),
+            TokenKind::Sequence(items) => items.iter().any(Token::has_expression),
+            TokenKind::Mapping(entries) => entries.iter().any(|(_, _, v)| v.has_expression()),
+            _ => false,
+        }
+    }
+
+    /// The value as JSON, expressions left as their text. Used to show
+    /// plans and to hand literal values (no expressions) to the executor.
+    pub fn to_json(&self) -> serde_json::Value {
+        match &self.kind {
+            TokenKind::Null => serde_json::Value::Null,
+            TokenKind::Boolean(b) => serde_json::Value::Bool(*b),
+            TokenKind::Number(n) => serde_json::Number::from_f64(*n)
+                .map(serde_json::Value::Number)
+                .unwrap_or_else(|| serde_json::Value::String(n.to_string())),
+            TokenKind::String(s) => serde_json::Value::String(s.clone()),
+            TokenKind::Sequence(items) => {
+                serde_json::Value::Array(items.iter().map(Token::to_json).collect())
+            }
+            TokenKind::Mapping(entries) => serde_json::Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, _, v)| (k.clone(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The entries of a mapping token.
+    pub fn entries(&self) -> &[(String, Span, Token)] {
+        match &self.kind {
+            TokenKind::Mapping(entries) => entries,
+            _ => &[],
+        }
+    }
+
+    /// A mapping of strings (such as `env`) as an ordered map; non-string
+    /// scalars are rendered as GitHub renders them in strings.
+    pub fn string_map(&self) -> IndexMap<String, Token> {
+        self.entries()
+            .iter()
+            .map(|(k, _, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+}
+
+impl Serialize for Token {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(serializer)
+    }
+}
+
+/// GitHub's rendering of a number inside a string: integers without a
+/// fraction, others in the shortest form that reads back the same.
+pub fn number_to_string(n: f64) -> String {
+    if n.is_nan() {
+        "NaN".into()
+    } else if n.is_infinite() {
+        if n > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        }
+    } else if n == n.trunc() && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}

@@ -1,6 +1,10 @@
 //! The parsed form of an expression, with source positions.
 
+use crate::allowed::Allowed;
+use crate::error::ExprError;
 use crate::functions::Builtin;
+use crate::host::EvalHost;
+use crate::value::Value;
 
 /// A parsed expression, ready to be evaluated any number of times.
 #[derive(Debug, Clone, PartialEq)]
@@ -121,6 +125,16 @@ pub struct FunctionCallRef<'e> {
 }
 
 impl Expr {
+    /// Parses an expression; see [`parse`](crate::parse).
+    pub fn parse(source: &str, allowed: &Allowed) -> Result<Expr, ExprError> {
+        crate::parser::parse(source, allowed)
+    }
+
+    /// Evaluates the expression; see [`evaluate`](crate::evaluate).
+    pub fn evaluate(&self, host: &dyn EvalHost) -> Result<Value, ExprError> {
+        crate::evaluator::evaluate(self, host)
+    }
+
     /// The text the expression was parsed from.
     pub fn source(&self) -> &str {
         &self.source

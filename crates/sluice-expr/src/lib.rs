@@ -47,18 +47,6 @@ pub use parser::parse;
 pub use template::{Segment, Template, TemplatePart, split_template};
 pub use value::{Value, ValueKind};
 
-impl Expr {
-    /// Parses an expression; see [`parse`].
-    pub fn parse(source: &str, allowed: &Allowed) -> Result<Expr, ExprError> {
-        parse(source, allowed)
-    }
-
-    /// Evaluates the expression; see [`evaluate`].
-    pub fn evaluate(&self, host: &dyn EvalHost) -> Result<Value, ExprError> {
-        evaluate(self, host)
-    }
-}
-
 /// Renders a value as GitHub's `toJSON` does (two-space indentation).
 pub fn to_json_string(value: &Value) -> String {
     value.to_json_string()

@@ -158,6 +158,36 @@ impl Expr {
             })
     }
 
+    /// The properties read directly on a context, with their positions:
+    /// for `needs.build.result` and `needs['build']` with context `needs`,
+    /// `build`. Matches the context name ignoring case.
+    pub fn context_properties<'e>(
+        &'e self,
+        context: &'e str,
+    ) -> impl Iterator<Item = (&'e str, usize)> + 'e {
+        self.nodes_in_source_order().filter_map(move |node| {
+            let NodeKind::Index { target, key } = &node.kind else {
+                return None;
+            };
+            let NodeKind::NamedValue { name, .. } = &target.kind else {
+                return None;
+            };
+            if !name.eq_ignore_ascii_case(context) {
+                return None;
+            }
+            match key {
+                IndexKey::Property(property) => Some((property.as_str(), node.position)),
+                IndexKey::Expression(index) => match &index.kind {
+                    NodeKind::Literal(Literal::String(property)) => {
+                        Some((property.as_str(), node.position))
+                    }
+                    _ => None,
+                },
+                IndexKey::Wildcard => None,
+            }
+        })
+    }
+
     /// Every function call in the expression, in source order.
     pub fn function_calls(&self) -> impl Iterator<Item = FunctionCallRef<'_>> {
         self.nodes_in_source_order()

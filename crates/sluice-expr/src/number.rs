@@ -123,6 +123,12 @@ pub fn format_number(value: f64) -> String {
         // Covers -0 as well: GitHub prints it as "0".
         return "0".to_owned();
     }
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        // Integers below 10^15 have at most 15 digits: G15 prints them as
+        // they are. The shortcut matters: matrix values are mostly small
+        // integers and are formatted for every job instance's name.
+        return (value as i64).to_string();
+    }
     let (negative, digits, exponent) = decimal_digits(&format!("{value:.14e}"));
     let digits = digits.trim_end_matches('0');
     let body = if (-4..15).contains(&exponent) {

@@ -12,6 +12,7 @@ pub mod expressions;
 mod graph;
 pub mod ids;
 pub mod model;
+mod needs_refs;
 mod parse;
 mod reader;
 pub mod scalar;

@@ -7,11 +7,17 @@ pub fn nearest<'a>(typed: &str, candidates: impl IntoIterator<Item = &'a str>) -
     let typed_lower = typed.to_lowercase();
     let mut best: Option<(usize, &str)> = None;
     for candidate in candidates {
-        let distance = if candidate.to_lowercase() == typed_lower {
+        let candidate_lower = candidate.to_lowercase();
+        let distance = if candidate_lower == typed_lower {
             0
         } else {
-            edit_distance(&typed_lower, &candidate.to_lowercase())
+            edit_distance(&typed_lower, &candidate_lower)
         };
+        // A key cut short (`timeout` for `timeout-minutes`) is a likely typo
+        // however far apart the two are by edit distance.
+        let truncated =
+            typed_lower.chars().count() >= 4 && candidate_lower.starts_with(&typed_lower);
+        let distance = if truncated { distance.min(1) } else { distance };
         let allowed = (candidate.chars().count().max(typed.chars().count()) / 3).max(1);
         if distance <= allowed && best.is_none_or(|(d, _)| distance < d) {
             best = Some((distance, candidate));
@@ -60,7 +66,8 @@ mod tests {
         assert_eq!(nearest("runs_on", keys), Some("runs-on"));
         assert_eq!(nearest("Runs-On", keys), Some("runs-on"));
         assert_eq!(nearest("nedes", keys), Some("needs"));
-        assert_eq!(nearest("timeout", keys), None);
+        assert_eq!(nearest("timeout", keys), Some("timeout-minutes"));
+        assert_eq!(nearest("tim", keys), None);
         assert_eq!(nearest("xyz", keys), None);
     }
 

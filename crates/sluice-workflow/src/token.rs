@@ -8,6 +8,7 @@
 
 use indexmap::IndexMap;
 use serde::Serialize;
+use sluice_expr::{Allowed, EvalHost, ExprError, Template, Value};
 
 use crate::scalar::{self, Typed};
 use crate::source::Span;
@@ -139,20 +140,105 @@ impl Serialize for Token {
     }
 }
 
-/// GitHub's rendering of a number inside a string: integers without a
-/// fraction, others in the shortest form that reads back the same.
+/// GitHub's rendering of a number inside a string.
 pub fn number_to_string(n: f64) -> String {
-    if n.is_nan() {
-        "NaN".into()
-    } else if n.is_infinite() {
-        if n > 0.0 {
-            "Infinity".into()
-        } else {
-            "-Infinity".into()
+    sluice_expr::format_number(n)
+}
+
+impl Token {
+    /// Evaluates every expression in the token against `host`, using the
+    /// contexts `allowed` permits. A string that is exactly one expression
+    /// takes that expression's type (`${{ matrix.n }}` stays a number).
+    pub fn evaluate(&self, host: &dyn EvalHost, allowed: &Allowed) -> Result<Value, ExprError> {
+        Ok(match &self.kind {
+            TokenKind::Null => Value::Null,
+            TokenKind::Boolean(b) => Value::Boolean(*b),
+            TokenKind::Number(n) => Value::Number(*n),
+            TokenKind::String(s) if s.contains("${{") => {
+                Template::parse(s, allowed)?.evaluate(host)?
+            }
+            TokenKind::String(s) => Value::String(s.clone()),
+            TokenKind::Sequence(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|item| item.evaluate(host, allowed))
+                    .collect::<Result<_, _>>()?,
+            ),
+            TokenKind::Mapping(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, _, v)| Ok((k.clone(), v.evaluate(host, allowed)?)))
+                    .collect::<Result<_, ExprError>>()?,
+            ),
+        })
+    }
+
+    /// Parses the token's templates once, for evaluating it many times
+    /// (once per matrix instance, say).
+    pub fn compile(&self, allowed: &Allowed) -> Result<CompiledToken, ExprError> {
+        Ok(match &self.kind {
+            TokenKind::String(s) if s.contains("${{") => {
+                CompiledToken::Template(Template::parse(s, allowed)?)
+            }
+            TokenKind::Sequence(items) => CompiledToken::Sequence(
+                items
+                    .iter()
+                    .map(|i| i.compile(allowed))
+                    .collect::<Result<_, _>>()?,
+            ),
+            TokenKind::Mapping(entries) => CompiledToken::Mapping(
+                entries
+                    .iter()
+                    .map(|(k, _, v)| Ok((k.clone(), v.compile(allowed)?)))
+                    .collect::<Result<_, ExprError>>()?,
+            ),
+            _ => CompiledToken::Literal(self.evaluate(&NoContexts, &Allowed::new())?),
+        })
+    }
+
+    /// The value when the token holds no expression at all.
+    pub fn literal_value(&self) -> Option<Value> {
+        if self.has_expression() {
+            return None;
         }
-    } else if n == n.trunc() && n.abs() < 1e15 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n}")
+        self.evaluate(&NoContexts, &Allowed::new()).ok()
+    }
+}
+
+/// A token with its templates parsed; see [`Token::compile`].
+#[derive(Debug, Clone)]
+pub enum CompiledToken {
+    Literal(Value),
+    Template(Template),
+    Sequence(Vec<CompiledToken>),
+    Mapping(Vec<(String, CompiledToken)>),
+}
+
+impl CompiledToken {
+    pub fn evaluate(&self, host: &dyn EvalHost) -> Result<Value, ExprError> {
+        Ok(match self {
+            CompiledToken::Literal(value) => value.clone(),
+            CompiledToken::Template(template) => template.evaluate(host)?,
+            CompiledToken::Sequence(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|i| i.evaluate(host))
+                    .collect::<Result<_, _>>()?,
+            ),
+            CompiledToken::Mapping(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| Ok((k.clone(), v.evaluate(host)?)))
+                    .collect::<Result<_, ExprError>>()?,
+            ),
+        })
+    }
+}
+
+struct NoContexts;
+
+impl EvalHost for NoContexts {
+    fn context(&self, _name: &str) -> Option<&Value> {
+        None
     }
 }

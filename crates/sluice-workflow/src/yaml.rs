@@ -462,11 +462,7 @@ mod tests {
         let source = SourceFile::new("t.yml", text);
         let mut diags = Diagnostics::new(source.clone(), true);
         let node = load(&source, &limits, &mut diags);
-        let messages = diags
-            .into_sorted()
-            .into_iter()
-            .map(|d| d.to_string())
-            .collect();
+        let messages = diags.into_sorted().into_iter().map(|d| d.short()).collect();
         (node, messages)
     }
 

@@ -132,7 +132,7 @@ fn run_case(path: &Path) -> Outcome {
     let shown = || {
         errors
             .iter()
-            .map(|d| d.to_string())
+            .map(|d| d.short())
             .collect::<Vec<_>>()
             .join("\n      ")
     };

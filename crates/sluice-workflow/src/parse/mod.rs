@@ -14,6 +14,7 @@ use crate::contexts;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::graph;
 use crate::model::{Dialect, RunDefaults, Workflow};
+use crate::needs_refs;
 use crate::reader::{Expect, Reader};
 use crate::source::{SourceFile, Span};
 use crate::yaml::{self, Limits};
@@ -108,6 +109,9 @@ fn parse_at_depth(
         };
         let mut workflow = read_workflow(&mut reader, &source, dialect, &root)?;
         graph::check_needs(&workflow.jobs, reader.diags);
+        for job in workflow.jobs.values() {
+            needs_refs::check_needs_references(job, reader.diags);
+        }
         call::resolve_calls(
             &mut workflow,
             reader.diags,

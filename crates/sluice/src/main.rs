@@ -1,1 +1,60 @@
-fn main() {}
+//! The `sluice` binary: command line, configuration, wiring and exit codes.
+
+mod cli;
+mod commands;
+mod event;
+mod exit;
+mod output;
+mod render;
+mod workflows;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+use exit::ExitStatus;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let status = if e.use_stderr() {
+                ExitStatus::Usage
+            } else {
+                ExitStatus::Success
+            };
+            let _ = e.print();
+            return ExitCode::from(status.code());
+        }
+    };
+    let status = match run(cli) {
+        Ok(status) => status,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitStatus::Usage
+        }
+    };
+    ExitCode::from(status.code())
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
+    if let Some(dir) = &cli.directory {
+        std::env::set_current_dir(dir)
+            .map_err(|e| anyhow::anyhow!("cannot change to directory {}: {e}", dir.display()))?;
+    }
+    let cwd = std::env::current_dir()?;
+    let color = render::stderr_color(cli.color);
+    match &cli.command {
+        Command::Validate(args) => commands::validate::run(&repo_root_or(&cwd), args, color),
+        Command::Expr(args) => commands::expr::run(&cwd, args),
+        Command::Plan(args) => commands::plan::run(&cwd, args, color),
+    }
+}
+
+/// The repository containing `dir`, or `dir` itself outside any repository
+/// (validating a lone file needs no repository).
+fn repo_root_or(dir: &Path) -> PathBuf {
+    sluice_exec::git::find_root(dir).unwrap_or_else(|_| dir.to_path_buf())
+}

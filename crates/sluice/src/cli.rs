@@ -1,0 +1,107 @@
+//! The command line: every command, flag and its help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sluice",
+    version,
+    about = "Run GitHub Actions workflows natively, as a real DAG, with caching and history.",
+    after_help = "Exit codes: 0 success; 1 the pipeline ran and failed (or validation found errors); \
+                  2 usage, configuration or workflow error (nothing ran); 130 interrupted."
+)]
+pub struct Cli {
+    /// Run as if sluice was started in DIR.
+    #[arg(short = 'C', long = "directory", global = true, value_name = "DIR")]
+    pub directory: Option<PathBuf>,
+
+    /// When to use colours (NO_COLOR is honoured by `auto`).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check workflow files and report every problem with its file, line and column.
+    Validate(ValidateArgs),
+    /// Evaluate one `${{ }}` expression and print its value as JSON.
+    Expr(ExprArgs),
+    /// Show which jobs a workflow would run for an event, and in what order.
+    Plan(PlanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Workflow files to check (default: every workflow of the repository).
+    pub paths: Vec<PathBuf>,
+
+    /// Treat everything GitHub would reject (unknown keys, Sluice extensions
+    /// in .github/workflows) as an error rather than a warning.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// How to print findings.
+    #[arg(long, value_enum, default_value_t = DiagnosticFormat::Human)]
+    pub format: DiagnosticFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiagnosticFormat {
+    /// Source snippets with the position underlined and advice.
+    Human,
+    /// One line per finding: `path:line:col: severity: message`.
+    Short,
+    /// One JSON object per finding, one per line.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ExprArgs {
+    /// The expression, with or without `${{ }}`.
+    pub expression: String,
+
+    /// A JSON object mapping context names (github, env, matrix, ...) to values.
+    #[arg(long, value_name = "FILE.json")]
+    pub context: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// A workflow file's path, or a workflow's name (default: every workflow the event selects).
+    pub workflow: Option<String>,
+
+    #[command(flatten)]
+    pub event: EventArgs,
+
+    /// Print the plan as JSON (the shape is documented in docs/plan-json.md).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Which event to simulate.
+#[derive(Debug, Args)]
+pub struct EventArgs {
+    /// The event: push (default), pull_request, workflow_dispatch, schedule, or another event name.
+    #[arg(long, default_value = "push")]
+    pub event: String,
+
+    /// A workflow_dispatch input, as KEY=VALUE (repeatable).
+    #[arg(long = "input", value_name = "KEY=VALUE")]
+    pub inputs: Vec<String>,
+
+    /// For pull_request: the base branch (default: the repository's default branch).
+    #[arg(long, value_name = "BRANCH")]
+    pub base: Option<String>,
+}

@@ -1,0 +1,5 @@
+//! One module per subcommand.
+
+pub mod expr;
+pub mod plan;
+pub mod validate;

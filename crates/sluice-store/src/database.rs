@@ -1,0 +1,113 @@
+//! One SQLite connection to the history file, set up for several writers,
+//! and the transaction helpers every write goes through.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+use crate::error::StoreError;
+
+/// How long a writer waits for another connection (possibly another Sluice
+/// process) to release the write lock before giving up. Writes are short
+/// (the largest imports one step's compressed log), so this is generous.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
+
+pub(crate) struct Database {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Database {
+    /// Opens (creating if needed) the database file. Does not migrate.
+    pub(crate) fn open(path: &Path) -> Result<Self, StoreError> {
+        let fail = |action: &str| {
+            let action = action.to_owned();
+            move |source| StoreError::Database {
+                path: path.to_owned(),
+                action,
+                source,
+            }
+        };
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(fail("open the file"))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(fail("set the busy timeout"))?;
+        // WAL lets readers (`sluice runs`) proceed while a run writes, and
+        // lets two processes share the file. It is a property of the file,
+        // so this is a no-op after the first open. It is also the first
+        // statement to read the file, so a file that is not a database fails
+        // here, with SQLite's "file is not a database".
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))
+            .map_err(fail("read it as an SQLite database (switching to WAL)"))?;
+        // In WAL mode NORMAL still survives any process crash (kill -9);
+        // only an OS crash or power loss may lose the last commits, which is
+        // an acceptable price for not syncing on every step.
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(fail("set synchronous=NORMAL"))?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(fail("enable foreign keys"))?;
+        Ok(Database {
+            conn,
+            path: path.to_owned(),
+        })
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Wraps an SQLite error with this database's path and what was tried.
+    pub(crate) fn error(&self, action: impl Into<String>, source: rusqlite::Error) -> StoreError {
+        StoreError::Database {
+            path: self.path.clone(),
+            action: action.into(),
+            source,
+        }
+    }
+
+    /// Runs `body` in a write transaction, committing if it returns `Ok`.
+    ///
+    /// IMMEDIATE takes the write lock up front: a deferred transaction that
+    /// reads and then writes can fail with SQLITE_BUSY without waiting when
+    /// another connection wrote in between, whereas this one waits (up to
+    /// the busy timeout) at BEGIN, so read-then-write logic such as "highest
+    /// run number + 1" is atomic across processes.
+    pub(crate) fn write<T>(
+        &self,
+        action: &str,
+        body: impl FnOnce(&Database) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let transaction = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+            .map_err(|e| self.error(format!("start a transaction to {action}"), e))?;
+        // On error (or panic) the transaction is dropped, which rolls back.
+        let value = body(self)?;
+        transaction
+            .commit()
+            .map_err(|e| self.error(format!("commit {action}"), e))?;
+        Ok(value)
+    }
+
+    /// Runs `body` in a read transaction, so that several queries see one
+    /// consistent snapshot even while another process writes.
+    pub(crate) fn read<T>(
+        &self,
+        action: &str,
+        body: impl FnOnce(&Database) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let transaction = Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred)
+            .map_err(|e| self.error(format!("start a transaction to {action}"), e))?;
+        let value = body(self)?;
+        // Nothing was written; ending the transaction just releases the snapshot.
+        transaction
+            .commit()
+            .map_err(|e| self.error(format!("finish {action}"), e))?;
+        Ok(value)
+    }
+}

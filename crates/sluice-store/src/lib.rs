@@ -1,0 +1,47 @@
+//! Run history in embedded SQLite: every run's trigger, jobs, steps,
+//! outcomes, outputs, annotations, step summaries and full logs.
+//!
+//! This is the only crate that speaks SQL. It consumes the executor's
+//! events ([`sluice_exec::events`]) through a [`Recorder`], and answers the
+//! CLI's questions through [`History`]'s queries.
+//!
+//! Layout of a state directory:
+//!
+//! ```text
+//! history.sqlite        the database (WAL mode: also -wal and -shm files)
+//! spool/<run id>/*.spool  log lines of steps still running
+//! ```
+//!
+//! Durability: every write is a transaction; log lines reach the kernel as
+//! they are emitted. A process killed at any moment loses nothing it had
+//! recorded: the next [`History::open`] marks its run `interrupted` and
+//! imports its spooled lines.
+
+mod database;
+mod error;
+mod history;
+mod log_filter;
+mod log_queries;
+mod log_record;
+mod log_store;
+mod migrations;
+mod process_identity;
+mod recorder;
+mod records;
+mod recovery;
+mod run_queries;
+mod spool;
+mod sql_values;
+mod status;
+pub mod timestamp;
+
+pub use error::StoreError;
+pub use history::{History, NewRun};
+pub use log_filter::{JobSelector, LogFilter, StepSelector};
+pub use recorder::Recorder;
+pub use records::{
+    AnnotationRecord, JobRecord, LogLine, RecoveredRun, RunDetail, RunSummary, StepRecord,
+    StepSummaryRecord,
+};
+pub use run_queries::RunQuery;
+pub use status::Status;

@@ -1,0 +1,137 @@
+//! What history queries return: plain data, serializable so the CLI can
+//! print it as JSON. Timestamps are milliseconds since the Unix epoch
+//! (see [`crate::timestamp`] to format them), durations milliseconds.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use sluice_exec::events::{AnnotationLevel, JobKey, Outcome, Stream, Timestamp};
+
+use crate::status::Status;
+
+/// A run as listed by `sluice runs`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// The run's number within its repository.
+    pub number: u64,
+    pub repository: String,
+    pub workflow: String,
+    pub workflow_path: String,
+    /// The triggering event, e.g. `push`.
+    pub event: String,
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+    pub sha: String,
+    pub status: Status,
+    pub started_at: Timestamp,
+    pub finished_at: Option<Timestamp>,
+    pub duration_ms: Option<u64>,
+    /// The exit code of the `sluice` process that ran it, if it said.
+    pub exit_code: Option<i32>,
+}
+
+impl RunSummary {
+    /// The first 7 characters of the commit, as GitHub abbreviates it.
+    pub fn short_sha(&self) -> &str {
+        self.sha.get(..7).unwrap_or(&self.sha)
+    }
+}
+
+/// One run in full.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunDetail {
+    #[serde(flatten)]
+    pub summary: RunSummary,
+    /// The chain of jobs that bounded the run's wall time, first to last.
+    pub critical_path: Vec<JobKey>,
+    /// In the order the run announced them.
+    pub jobs: Vec<JobRecord>,
+    pub annotations: Vec<AnnotationRecord>,
+    pub step_summaries: Vec<StepSummaryRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobRecord {
+    /// The job instance's key, e.g. `test[1]`.
+    pub key: JobKey,
+    /// The job's id in the workflow, e.g. `test`.
+    pub id: String,
+    pub name: String,
+    pub needs: Vec<JobKey>,
+    pub status: Status,
+    /// Why the job was skipped, when it was.
+    pub skip_reason: Option<String>,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+    pub duration_ms: Option<u64>,
+    pub outputs: IndexMap<String, String>,
+    /// By index.
+    pub steps: Vec<StepRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepRecord {
+    /// 0-based position of the step in its job.
+    pub index: usize,
+    /// The step's `id:` (may be empty).
+    pub id: String,
+    pub name: String,
+    pub status: Status,
+    /// The step's own result, once finished.
+    pub outcome: Option<Outcome>,
+    /// The result after `continue-on-error`, once finished.
+    pub conclusion: Option<Outcome>,
+    pub exit_code: Option<i32>,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+    pub duration_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnnotationRecord {
+    pub job: JobKey,
+    pub step: Option<usize>,
+    pub level: AnnotationLevel,
+    pub message: String,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    pub col: Option<u32>,
+    pub title: Option<String>,
+    pub at: Timestamp,
+}
+
+/// The Markdown a step wrote to `GITHUB_STEP_SUMMARY`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepSummaryRecord {
+    pub job: JobKey,
+    pub job_name: String,
+    pub step: usize,
+    pub step_name: String,
+    pub markdown: String,
+    pub at: Timestamp,
+}
+
+/// One stored log line with the labels of where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogLine {
+    pub job: JobKey,
+    pub job_name: String,
+    /// `None` for lines about the job rather than one of its steps.
+    pub step: Option<usize>,
+    pub step_name: Option<String>,
+    pub stream: Stream,
+    pub at: Timestamp,
+    /// The line's position in everything the run logged, across jobs.
+    pub seq: u64,
+    pub text: String,
+}
+
+/// A run that [`crate::History::recover_interrupted`] found abandoned by
+/// its process and marked `interrupted`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveredRun {
+    pub repository: String,
+    pub number: u64,
+    pub workflow: String,
+    /// Log lines rescued from its spool files.
+    pub recovered_lines: u64,
+}

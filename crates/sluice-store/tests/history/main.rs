@@ -1,0 +1,9 @@
+//! Behaviour of the history store, through its public API only.
+
+mod corruption;
+mod log_filters;
+mod migrations;
+mod numbering;
+mod recording;
+mod recovery;
+mod support;

@@ -1,5 +1,26 @@
-//! Everything that touches the host: git, files for `hashFiles`, and (in
-//! later modules) processes, services and the scheduler.
+//! Everything that touches the host: git, files for `hashFiles`, processes
+//! and the scheduler that runs a workflow's jobs as a DAG.
 
+pub mod cancel;
+pub mod eval_host;
+pub mod events;
+pub mod file_commands;
 pub mod git;
 pub mod hash_files;
+pub mod ids;
+mod job;
+pub mod mask;
+pub mod process_tree;
+pub mod reaper;
+pub mod run_spec;
+pub mod runner_env;
+pub mod scheduler;
+pub mod shell;
+mod step;
+pub mod step_process;
+pub mod workflow_commands;
+
+pub use cancel::{CancelLevel, CancelToken};
+pub use events::{Event, EventSink, Outcome};
+pub use run_spec::RunSpec;
+pub use scheduler::{RunReport, run};

@@ -1,0 +1,200 @@
+//! What a run reports while it happens.
+//!
+//! The executor emits [`Event`]s and knows nothing of who listens: the
+//! terminal view, the NDJSON printer (`--json`) and the history recorder
+//! all consume the same stream. The shape is versioned
+//! ([`EVENT_FORMAT_VERSION`]) because `--json` output is read by other tools.
+//!
+//! Every text field is already masked: secrets never reach an event.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+/// Version of the event shape; bumped when a field is removed or changes
+/// meaning (adding fields or event types does not bump it).
+pub const EVENT_FORMAT_VERSION: u32 = 1;
+
+/// Milliseconds since the Unix epoch.
+pub type Timestamp = u64;
+
+/// Identifies one job instance within a run: the job id, with `[i]`
+/// appended for the i-th (0-based) matrix instance, e.g. `test[2]`.
+pub type JobKey = String;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Success,
+    Failure,
+    Cancelled,
+    Skipped,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+            Outcome::Cancelled => "cancelled",
+            Outcome::Skipped => "skipped",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "success" => Outcome::Success,
+            "failure" => Outcome::Failure,
+            "cancelled" => Outcome::Cancelled,
+            "skipped" => Outcome::Skipped,
+            _ => return None,
+        })
+    }
+}
+
+/// Where a log line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stream {
+    Stdout,
+    Stderr,
+    /// Written by Sluice itself (notices, "cached", timeouts...).
+    System,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnnotationLevel {
+    Error,
+    Warning,
+    Notice,
+}
+
+/// A job as announced at the start of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobInfo {
+    pub job: JobKey,
+    /// The job's id in the workflow.
+    pub id: String,
+    pub name: String,
+    /// Keys of the job instances this one waits for.
+    pub needs: Vec<JobKey>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    RunStarted {
+        version: u32,
+        /// The run's number in this repository's history.
+        run: u64,
+        workflow: String,
+        workflow_path: String,
+        event: String,
+        #[serde(rename = "ref")]
+        git_ref: String,
+        sha: String,
+        jobs: Vec<JobInfo>,
+        at: Timestamp,
+    },
+    /// A job instance whose matrix was only known during the run.
+    JobAdded { info: JobInfo, at: Timestamp },
+    JobStarted {
+        job: JobKey,
+        name: String,
+        at: Timestamp,
+    },
+    JobSkipped {
+        job: JobKey,
+        name: String,
+        reason: String,
+        at: Timestamp,
+    },
+    JobFinished {
+        job: JobKey,
+        name: String,
+        result: Outcome,
+        duration_ms: u64,
+        outputs: IndexMap<String, String>,
+        at: Timestamp,
+    },
+    StepStarted {
+        job: JobKey,
+        /// 0-based index of the step in the job.
+        step: usize,
+        step_id: String,
+        name: String,
+        at: Timestamp,
+    },
+    StepFinished {
+        job: JobKey,
+        step: usize,
+        /// The step's own result.
+        outcome: Outcome,
+        /// The result after `continue-on-error` (a failure allowed to fail
+        /// concludes as success).
+        conclusion: Outcome,
+        exit_code: Option<i32>,
+        duration_ms: u64,
+        at: Timestamp,
+    },
+    Log {
+        job: JobKey,
+        /// `None` for lines about the job rather than one step.
+        step: Option<usize>,
+        stream: Stream,
+        line: String,
+        at: Timestamp,
+    },
+    Annotation {
+        job: JobKey,
+        step: Option<usize>,
+        level: AnnotationLevel,
+        message: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        file: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        line: Option<u32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        col: Option<u32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        title: Option<String>,
+        at: Timestamp,
+    },
+    /// The Markdown a step wrote to `GITHUB_STEP_SUMMARY`.
+    StepSummary {
+        job: JobKey,
+        step: usize,
+        markdown: String,
+        at: Timestamp,
+    },
+    RunFinished {
+        result: Outcome,
+        duration_ms: u64,
+        /// The chain of jobs that bounded the run's wall time, first to last.
+        critical_path: Vec<JobKey>,
+        at: Timestamp,
+    },
+}
+
+/// Whoever wants to hear about a run.
+pub trait EventSink: Send + Sync {
+    fn emit(&self, event: &Event);
+}
+
+/// Sends every event to several sinks, in order.
+pub struct Fanout<'a>(pub Vec<&'a dyn EventSink>);
+
+impl EventSink for Fanout<'_> {
+    fn emit(&self, event: &Event) {
+        for sink in &self.0 {
+            sink.emit(event);
+        }
+    }
+}
+
+/// Now, in milliseconds since the Unix epoch.
+pub fn now() -> Timestamp {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}

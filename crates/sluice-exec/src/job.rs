@@ -1,0 +1,370 @@
+//! Running one job instance: its environment and contexts, its steps in
+//! order with GitHub's status rules, its outputs, and the cleanup of every
+//! process it started.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use indexmap::IndexMap;
+use sluice_expr::Value;
+use sluice_workflow::{Job, TokenKind};
+
+use crate::cancel::{CancelLevel, CancelToken};
+use crate::eval_host::{RunHost, Status, string_object};
+use crate::events::{JobKey, Outcome};
+use crate::process_tree;
+use crate::run_spec::Shared;
+use crate::step::{StepContext, StepRecord, run_step};
+
+/// GitHub's default job timeout.
+const DEFAULT_JOB_TIMEOUT: Duration = Duration::from_secs(360 * 60);
+
+/// One job instance to run.
+pub(crate) struct JobInstance<'a> {
+    pub key: JobKey,
+    pub job: &'a Job,
+    pub matrix: Value,
+    pub strategy: Value,
+    /// The `needs` context: `{id: {result, outputs}}`.
+    pub needs: Value,
+    /// Cancels this instance only (fail-fast of a matrix).
+    pub own_cancel: CancelToken,
+}
+
+/// How a job ended.
+#[derive(Debug, Clone)]
+pub(crate) struct JobReport {
+    /// The conclusion (after `continue-on-error`).
+    pub result: Outcome,
+    pub outputs: IndexMap<String, String>,
+}
+
+/// The job's state while its steps run.
+pub(crate) struct JobState {
+    pub contexts: IndexMap<String, Value>,
+    /// Variables set through `GITHUB_ENV`, in order.
+    pub exported_env: IndexMap<String, String>,
+    /// Directories added through `GITHUB_PATH`, most recent first.
+    pub added_path: Vec<String>,
+    /// `env:` of the workflow and job, evaluated.
+    pub job_env: IndexMap<String, String>,
+    pub failed: bool,
+    pub deadline: Instant,
+    pub temp: PathBuf,
+    pub files_dir: PathBuf,
+    pub tracking_id: String,
+}
+
+pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
+    let spec = shared.spec;
+    let job = instance.job;
+    let key = &instance.key;
+    let job_dir = spec.temp_root.join(sanitize(key));
+    let temp = job_dir.join("tmp");
+    let files_dir = job_dir.join("file_commands");
+    if let Err(e) =
+        std::fs::create_dir_all(&temp).and_then(|()| std::fs::create_dir_all(&files_dir))
+    {
+        shared.system_line(
+            key,
+            None,
+            &format!(
+                "error: cannot create the job's directories in {}: {e}",
+                job_dir.display()
+            ),
+        );
+        return failed();
+    }
+    let tracking_id = format!(
+        "{}_{}_{}",
+        spec.tracking_prefix,
+        sanitize(key),
+        crate::ids::random_hex(6)
+    );
+    let cancel_level = || instance.own_cancel.level().max(shared.cancel.level());
+
+    let mut github = spec.plan.github.clone();
+    if let Some(object) = github.as_object_mut() {
+        object.insert("job".into(), serde_json::Value::String(job.id.clone()));
+        object.insert(
+            "run_id".into(),
+            serde_json::Value::String(spec.run_id.clone()),
+        );
+        object.insert(
+            "run_number".into(),
+            serde_json::Value::String(spec.run_number.to_string()),
+        );
+        object.insert(
+            "workspace".into(),
+            serde_json::Value::String(spec.workspace.display().to_string()),
+        );
+    }
+    let mut contexts: IndexMap<String, Value> = IndexMap::new();
+    contexts.insert("github".into(), Value::from_json(&github));
+    contexts.insert("inputs".into(), Value::from_json(&spec.plan.inputs));
+    contexts.insert("vars".into(), string_object(&spec.vars));
+    contexts.insert("secrets".into(), secrets_context(&spec.secrets));
+    contexts.insert("matrix".into(), instance.matrix.clone());
+    contexts.insert("strategy".into(), instance.strategy.clone());
+    contexts.insert("needs".into(), instance.needs.clone());
+    contexts.insert("runner".into(), runner_context(spec, &temp));
+    contexts.insert("job".into(), job_context("success"));
+    contexts.insert("steps".into(), Value::Object(IndexMap::new()));
+
+    // env: the workflow's, then the job's on top; each sees what came before.
+    let mut job_env = IndexMap::new();
+    for token in [spec.workflow.env.as_ref(), job.env.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        contexts.insert("env".into(), string_object(&job_env));
+        let host = RunHost {
+            contexts: &contexts,
+            status: Status::Step {
+                failed: false,
+                cancelled: false,
+            },
+            workspace: &spec.workspace,
+        };
+        match evaluate_env(&host, token) {
+            Ok(values) => job_env.extend(values),
+            Err(message) => {
+                shared.system_line(key, None, &format!("error: env: {message}"));
+                return failed();
+            }
+        }
+    }
+    contexts.insert("env".into(), string_object(&job_env));
+
+    let host = RunHost {
+        contexts: &contexts,
+        status: Status::Step {
+            failed: false,
+            cancelled: false,
+        },
+        workspace: &spec.workspace,
+    };
+    let timeout = match job.timeout_minutes.as_ref().map(|t| host.evaluate(t)) {
+        None => DEFAULT_JOB_TIMEOUT,
+        Some(Ok(value)) => minutes(&value).unwrap_or(DEFAULT_JOB_TIMEOUT),
+        Some(Err(message)) => {
+            shared.system_line(key, None, &format!("error: timeout-minutes: {message}"));
+            return failed();
+        }
+    };
+    let continue_on_error = match job.continue_on_error.as_ref().map(|t| host.evaluate(t)) {
+        None => false,
+        Some(Ok(value)) => value.to_boolean(),
+        Some(Err(message)) => {
+            shared.system_line(key, None, &format!("error: continue-on-error: {message}"));
+            return failed();
+        }
+    };
+    if let Some(problem) = unsupported(job) {
+        shared.system_line(key, None, &format!("error: {problem}"));
+        return failed();
+    }
+
+    let mut state = JobState {
+        contexts,
+        exported_env: IndexMap::new(),
+        added_path: Vec::new(),
+        job_env,
+        failed: false,
+        deadline: Instant::now() + timeout,
+        temp: temp.clone(),
+        files_dir,
+        tracking_id: tracking_id.clone(),
+    };
+    let mut timed_out = false;
+    for (index, step) in job.steps().iter().enumerate() {
+        if Instant::now() >= state.deadline && !timed_out {
+            timed_out = true;
+            shared.system_line(
+                key,
+                None,
+                &format!(
+                    "error: the job exceeded its timeout of {}",
+                    human_minutes(timeout)
+                ),
+            );
+        }
+        let context = StepContext {
+            shared,
+            key,
+            job,
+            step,
+            index,
+            cancel_level: &cancel_level,
+            job_timed_out: timed_out,
+        };
+        let record: StepRecord = run_step(&context, &mut state);
+        if record.conclusion == Outcome::Failure {
+            state.failed = true;
+        }
+        if record.timed_out_job {
+            timed_out = true;
+        }
+        if let Some(Value::Object(steps)) = state.contexts.get_mut("steps") {
+            steps.insert(step.id.clone(), record.context_value());
+        }
+        let status = if state.failed { "failure" } else { "success" };
+        state.contexts.insert("job".into(), job_context(status));
+    }
+
+    // Whatever the job's steps left running (servers, daemons) ends with it.
+    process_tree::terminate_tree(None, &tracking_id, Duration::from_secs(2));
+
+    let cancelled = cancel_level() != CancelLevel::None || timed_out;
+    let outputs = job_outputs(shared, key, job, &state);
+    let _ = std::fs::remove_dir_all(&job_dir);
+    let result = match (state.failed, cancelled) {
+        (_, true) if timed_out => Outcome::Failure,
+        (_, true) => Outcome::Cancelled,
+        (true, false) if continue_on_error => Outcome::Success,
+        (true, false) => Outcome::Failure,
+        (false, false) => Outcome::Success,
+    };
+    JobReport { result, outputs }
+}
+
+fn failed() -> JobReport {
+    JobReport {
+        result: Outcome::Failure,
+        outputs: IndexMap::new(),
+    }
+}
+
+/// What Sluice cannot do for this job yet, if anything.
+fn unsupported(job: &Job) -> Option<String> {
+    if job.container.is_some() {
+        return Some("`container:` jobs need a container engine, which Sluice does not use yet; run the steps on the host by removing `container:`".into());
+    }
+    if !job.services.is_empty() {
+        let names: Vec<&str> = job.services.keys().map(String::as_str).collect();
+        return Some(format!(
+            "services ({}) are not supported by this version of Sluice yet",
+            names.join(", ")
+        ));
+    }
+    None
+}
+
+/// Evaluates an `env:` token to name/value pairs.
+pub(crate) fn evaluate_env(
+    host: &RunHost,
+    token: &sluice_workflow::Token,
+) -> Result<Vec<(String, String)>, String> {
+    match &token.kind {
+        TokenKind::Mapping(entries) => entries
+            .iter()
+            .map(|(name, _, value)| Ok((name.clone(), host.string(value)?)))
+            .collect(),
+        _ => match host.evaluate(token)? {
+            Value::Object(map) => Ok(map
+                .into_iter()
+                .map(|(k, v)| (k, v.to_display_string().into_owned()))
+                .collect()),
+            Value::Null => Ok(Vec::new()),
+            other => Err(format!("env must be a mapping, not {}", other.kind_name())),
+        },
+    }
+}
+
+fn job_outputs(
+    shared: &Shared,
+    key: &JobKey,
+    job: &Job,
+    state: &JobState,
+) -> IndexMap<String, String> {
+    let host = RunHost {
+        contexts: &state.contexts,
+        status: Status::Step {
+            failed: state.failed,
+            cancelled: false,
+        },
+        workspace: &shared.spec.workspace,
+    };
+    let mut outputs = IndexMap::new();
+    for (name, token) in &job.outputs {
+        match host.string(token) {
+            Ok(value) => {
+                outputs.insert(name.clone(), value);
+            }
+            Err(message) => {
+                shared.system_line(key, None, &format!("warning: output '{name}': {message}"))
+            }
+        }
+    }
+    outputs
+}
+
+fn secrets_context(secrets: &IndexMap<String, String>) -> Value {
+    let mut map: IndexMap<String, Value> = secrets
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    map.entry("GITHUB_TOKEN".into())
+        .or_insert(Value::String(String::new()));
+    Value::Object(map)
+}
+
+fn runner_context(spec: &crate::run_spec::RunSpec, temp: &Path) -> Value {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "X64",
+        "aarch64" => "ARM64",
+        other => other,
+    };
+    let pairs = [
+        ("name", "sluice".to_string()),
+        ("os", "Linux".to_string()),
+        ("arch", arch.to_string()),
+        ("environment", "self-hosted".to_string()),
+        ("temp", temp.display().to_string()),
+        ("tool_cache", spec.tool_cache.display().to_string()),
+        ("workspace", spec.workspace.display().to_string()),
+        ("debug", String::new()),
+    ];
+    Value::Object(
+        pairs
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v)))
+            .collect(),
+    )
+}
+
+fn job_context(status: &str) -> Value {
+    let mut map = IndexMap::new();
+    map.insert("status".to_string(), Value::String(status.into()));
+    map.insert("services".to_string(), Value::Object(IndexMap::new()));
+    map.insert("container".to_string(), Value::Object(IndexMap::new()));
+    Value::Object(map)
+}
+
+/// A `timeout-minutes` value as a duration (fractions allowed).
+pub(crate) fn minutes(value: &Value) -> Option<Duration> {
+    let n = value.to_number();
+    (n.is_finite() && n > 0.0).then(|| Duration::from_secs_f64((n * 60.0).min(1e9)))
+}
+
+pub(crate) fn human_minutes(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs < 60.0 {
+        format!("{secs:.1}s")
+    } else {
+        format!("{:.1} minutes", secs / 60.0)
+    }
+}
+
+/// A job key as a file name: `test[2]` -> `test_2_`.
+pub(crate) fn sanitize(key: &str) -> String {
+    key.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}

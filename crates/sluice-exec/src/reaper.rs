@@ -1,0 +1,76 @@
+//! Orphan prevention when Sluice itself dies.
+//!
+//! Steps run in their own process groups, so a `kill -9` of Sluice would
+//! leave them running. At the start of a run Sluice starts a small watcher
+//! (`sluice __reap <prefix>`: the same binary) connected to it by a pipe.
+//! The watcher does nothing until the pipe closes — which happens when
+//! Sluice exits for any reason, including SIGKILL — and then terminates
+//! every process whose tracking id starts with the run's prefix.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::Duration;
+
+use crate::process_tree;
+
+/// Keeps the watcher's pipe open; dropping it (or dying) releases the watcher.
+pub struct ReaperGuard {
+    child: Option<Child>,
+    stdin: Option<ChildStdin>,
+}
+
+impl ReaperGuard {
+    /// Starts the watcher (`exe __reap <prefix>`). A watcher that cannot be
+    /// started is not fatal: runs still clean up after themselves; only the
+    /// kill -9 safety net is missing.
+    pub fn start(exe: &Path, prefix: &str) -> ReaperGuard {
+        use std::os::unix::process::CommandExt;
+        let spawned = Command::new(exe)
+            .args(["__reap", prefix])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            // Its own process group, so a Ctrl-C at the terminal does not
+            // reach it before Sluice has cleaned up.
+            .process_group(0)
+            .env_remove(process_tree::TRACKING_VAR)
+            .spawn();
+        match spawned {
+            Ok(mut child) => {
+                let stdin = child.stdin.take();
+                ReaperGuard {
+                    child: Some(child),
+                    stdin,
+                }
+            }
+            Err(_) => ReaperGuard {
+                child: None,
+                stdin: None,
+            },
+        }
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
+    }
+}
+
+impl Drop for ReaperGuard {
+    fn drop(&mut self) {
+        // Closing the pipe tells the watcher to sweep (nothing should be
+        // left after a normal end) and exit; wait so it leaves no zombie.
+        drop(self.stdin.take());
+        if let Some(mut child) = self.child.take() {
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The watcher's body: wait for the pipe to close, then kill the run's tree.
+pub fn run_reaper(prefix: &str) {
+    let mut sink = [0u8; 64];
+    let mut stdin = std::io::stdin();
+    while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
+    process_tree::terminate_tree(None, prefix, Duration::from_secs(2));
+}

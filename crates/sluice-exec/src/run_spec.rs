@@ -1,0 +1,90 @@
+//! What a run is given, and what all its jobs share while it runs.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::RwLock;
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use sluice_plan::Plan;
+use sluice_workflow::Workflow;
+
+use crate::cancel::CancelToken;
+use crate::events::{Event, EventSink, JobKey, Stream, now};
+use crate::mask::Masker;
+
+/// Everything a run needs that does not change while it runs.
+pub struct RunSpec {
+    pub workflow: Workflow,
+    /// The workflow file, relative to the repository root.
+    pub workflow_path: String,
+    /// The plan for the event (its `github` context is completed per job).
+    pub plan: Plan,
+    /// The run's number in the repository's history.
+    pub run_number: u64,
+    /// A unique id for the run (temporary directories, tracking ids).
+    pub run_id: String,
+    /// Where jobs run (`github.workspace`).
+    pub workspace: PathBuf,
+    /// Per-run scratch space; each job gets a directory below it.
+    pub temp_root: PathBuf,
+    /// `RUNNER_TOOL_CACHE`.
+    pub tool_cache: PathBuf,
+    /// The `secrets` context.
+    pub secrets: IndexMap<String, String>,
+    /// The `vars` context.
+    pub vars: IndexMap<String, String>,
+    /// How many jobs may run at once.
+    pub max_parallel_jobs: usize,
+    /// How long a cancelled step gets between SIGTERM and SIGKILL.
+    pub grace: Duration,
+    /// When set, only these job ids run (`--job` and what it needs).
+    pub selected_jobs: Option<HashSet<String>>,
+    /// The environment steps start from (Sluice's own, without its secrets).
+    pub base_env: Vec<(String, String)>,
+    /// The prefix of every tracking id in this run.
+    pub tracking_prefix: String,
+}
+
+/// What the jobs of a run share.
+pub(crate) struct Shared<'a> {
+    pub spec: &'a RunSpec,
+    pub sink: &'a dyn EventSink,
+    pub masker: RwLock<Masker>,
+    pub cancel: CancelToken,
+    /// The event payload written for `GITHUB_EVENT_PATH`.
+    pub event_path: PathBuf,
+}
+
+impl Shared<'_> {
+    pub fn emit(&self, event: Event) {
+        self.sink.emit(&event);
+    }
+
+    /// Masks secrets in `text`.
+    pub fn mask(&self, text: &str) -> String {
+        match self.masker.read() {
+            Ok(masker) => masker.mask(text).into_owned(),
+            // A poisoned lock means a thread panicked mid-update; masking
+            // everything is the only safe answer.
+            Err(_) => "***".to_string(),
+        }
+    }
+
+    pub fn add_mask(&self, value: &str) {
+        if let Ok(mut masker) = self.masker.write() {
+            masker.add(value);
+        }
+    }
+
+    /// A log line from Sluice itself about a job or step.
+    pub fn system_line(&self, job: &JobKey, step: Option<usize>, line: &str) {
+        self.emit(Event::Log {
+            job: job.clone(),
+            step,
+            stream: Stream::System,
+            line: self.mask(line),
+            at: now(),
+        });
+    }
+}

@@ -1,0 +1,783 @@
+//! The DAG scheduler: a job instance starts the moment every job it needs
+//! has finished and a slot is free — never in stages.
+//!
+//! Job instances run on scoped threads; the scheduler's loop owns all
+//! bookkeeping and hears of finished instances over a channel, so no state
+//! is shared between jobs except through the events they emit.
+
+use std::collections::HashSet;
+use std::sync::RwLock;
+use std::sync::mpsc::{RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+use indexmap::IndexMap;
+use sluice_expr::Value;
+use sluice_workflow::Job;
+
+use crate::cancel::{CancelLevel, CancelToken};
+use crate::eval_host::{RunHost, Status, string_object};
+use crate::events::{Event, EventSink, JobInfo, JobKey, Outcome, now};
+use crate::job::{JobInstance, JobReport, run_job};
+use crate::mask::Masker;
+use crate::run_spec::{RunSpec, Shared};
+
+/// How a run ended.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    pub result: Outcome,
+    pub jobs: Vec<JobSummary>,
+    pub duration: Duration,
+    pub critical_path: Vec<JobKey>,
+}
+
+#[derive(Debug, Clone)]
+pub struct JobSummary {
+    pub key: JobKey,
+    pub name: String,
+    pub result: Outcome,
+    /// `None` for jobs that never started.
+    pub duration: Option<Duration>,
+    /// Why a skipped job did not run.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+enum Phase {
+    /// Waiting for its needs.
+    Blocked,
+    Pending,
+    Running,
+    Done {
+        result: Outcome,
+        outputs: IndexMap<String, String>,
+        times: Option<(Instant, Instant)>,
+        reason: Option<String>,
+    },
+}
+
+struct Instance {
+    key: JobKey,
+    name: String,
+    matrix: Value,
+    strategy: Value,
+    phase: Phase,
+    cancel: CancelToken,
+}
+
+struct Node<'w> {
+    id: String,
+    job: &'w Job,
+    needs: Vec<String>,
+    /// `None` until a run-time matrix is expanded.
+    instances: Option<Vec<Instance>>,
+    decided: bool,
+    fail_fast: bool,
+    max_parallel: Option<usize>,
+}
+
+impl Node<'_> {
+    fn done(&self) -> bool {
+        self.decided
+            && self
+                .instances
+                .as_ref()
+                .is_some_and(|i| i.iter().all(|i| matches!(i.phase, Phase::Done { .. })))
+    }
+
+    /// One result for the whole job (all its instances).
+    fn result(&self) -> Outcome {
+        let results: Vec<Outcome> = self
+            .instances
+            .iter()
+            .flatten()
+            .filter_map(|i| match i.phase {
+                Phase::Done { result, .. } => Some(result),
+                _ => None,
+            })
+            .collect();
+        if results.contains(&Outcome::Failure) {
+            Outcome::Failure
+        } else if results.contains(&Outcome::Cancelled) {
+            Outcome::Cancelled
+        } else if results.iter().all(|r| *r == Outcome::Skipped) {
+            // Also when there are no instances at all.
+            Outcome::Skipped
+        } else {
+            Outcome::Success
+        }
+    }
+
+    fn outputs(&self) -> IndexMap<String, String> {
+        let mut merged = IndexMap::new();
+        for instance in self.instances.iter().flatten() {
+            if let Phase::Done { outputs, .. } = &instance.phase {
+                merged.extend(outputs.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+        }
+        merged
+    }
+}
+
+/// Runs the workflow of `spec`. Events go to `sink`; `cancel` stops the run.
+pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunReport {
+    let started = Instant::now();
+    let event_path = spec.temp_root.join("event.json");
+    let _ = std::fs::create_dir_all(&spec.temp_root);
+    let payload = spec.plan.github.get("event").cloned().unwrap_or_default();
+    let _ = std::fs::write(
+        &event_path,
+        serde_json::to_vec_pretty(&payload).unwrap_or_default(),
+    );
+    let mut masker = Masker::new();
+    for value in spec.secrets.values() {
+        masker.add(value);
+    }
+    let shared = Shared {
+        spec,
+        sink,
+        masker: RwLock::new(masker),
+        cancel: cancel.clone(),
+        event_path,
+    };
+    let mut nodes = build_nodes(spec);
+    shared.emit(Event::RunStarted {
+        version: crate::events::EVENT_FORMAT_VERSION,
+        run: spec.run_number,
+        workflow: spec.workflow.name.clone(),
+        workflow_path: spec.workflow_path.clone(),
+        event: spec.plan.event.clone(),
+        git_ref: spec.plan.git_ref.clone(),
+        sha: spec.plan.sha.clone(),
+        jobs: job_infos(&nodes),
+        at: now(),
+    });
+
+    let (tx, rx) = channel::<(usize, usize, JobReport, Instant, Instant)>();
+    std::thread::scope(|scope| {
+        let mut running = 0usize;
+        let mut saw_cancel = false;
+        loop {
+            if !saw_cancel && shared.cancel.is_cancelled() {
+                saw_cancel = true;
+                // Jobs decided before the cancel but not started yet are
+                // decided again: only `if: always()` / `cancelled()` ones run.
+                for node in &mut nodes {
+                    let waiting = node
+                        .instances
+                        .iter()
+                        .flatten()
+                        .any(|i| matches!(i.phase, Phase::Pending));
+                    if waiting {
+                        node.decided = false;
+                        for instance in node.instances.iter_mut().flatten() {
+                            if matches!(instance.phase, Phase::Pending) {
+                                instance.phase = Phase::Blocked;
+                            }
+                        }
+                    }
+                }
+            }
+            decide_ready_jobs(&shared, &mut nodes);
+            // Start what may start, in workflow order.
+            for n in 0..nodes.len() {
+                let limit = nodes[n].max_parallel.unwrap_or(usize::MAX);
+                let job = nodes[n].job;
+                let needs = needs_context(&nodes_needs_snapshot(&nodes, n));
+                let Some(instances) = nodes[n].instances.as_mut() else {
+                    continue;
+                };
+                let mut job_running = instances
+                    .iter()
+                    .filter(|i| matches!(i.phase, Phase::Running))
+                    .count();
+                for (i, instance) in instances.iter_mut().enumerate() {
+                    if !matches!(instance.phase, Phase::Pending) {
+                        continue;
+                    }
+                    if running >= spec.max_parallel_jobs.max(1) || job_running >= limit {
+                        break;
+                    }
+                    instance.phase = Phase::Running;
+                    running += 1;
+                    job_running += 1;
+                    shared.emit(Event::JobStarted {
+                        job: instance.key.clone(),
+                        name: instance.name.clone(),
+                        at: now(),
+                    });
+                    let work = JobInstance {
+                        key: instance.key.clone(),
+                        job,
+                        matrix: instance.matrix.clone(),
+                        strategy: instance.strategy.clone(),
+                        needs: needs.clone(),
+                        own_cancel: instance.cancel.clone(),
+                    };
+                    let tx = tx.clone();
+                    let shared = &shared;
+                    scope.spawn(move || {
+                        let begun = Instant::now();
+                        let report = run_job(shared, &work);
+                        let _ = tx.send((n, i, report, begun, Instant::now()));
+                    });
+                }
+            }
+            if running == 0 && nodes.iter().all(Node::done) {
+                break;
+            }
+            if running == 0 && !progress_possible(&nodes) {
+                // Everything left waits on something that can never finish;
+                // cannot happen with a validated graph, but never hang.
+                for node in &mut nodes {
+                    for instance in node.instances.iter_mut().flatten() {
+                        if !matches!(instance.phase, Phase::Done { .. }) {
+                            instance.phase = done(
+                                Outcome::Skipped,
+                                Some("its needs could not be resolved".into()),
+                            );
+                        }
+                    }
+                    node.decided = true;
+                }
+                break;
+            }
+            match rx.recv_timeout(Duration::from_millis(100)) {
+                Ok((n, i, report, begun, ended)) => {
+                    running -= 1;
+                    finish_instance(&shared, &mut nodes, n, i, report, begun, ended);
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+    });
+
+    let duration = started.elapsed();
+    let critical_path = critical_path(&nodes);
+    let summaries = summaries(&nodes);
+    let result = run_result(&summaries, cancel);
+    shared.emit(Event::RunFinished {
+        result,
+        duration_ms: duration.as_millis() as u64,
+        critical_path: critical_path.clone(),
+        at: now(),
+    });
+    let _ = std::fs::remove_dir_all(&spec.temp_root);
+    RunReport {
+        result,
+        jobs: summaries,
+        duration,
+        critical_path,
+    }
+}
+
+fn build_nodes(spec: &RunSpec) -> Vec<Node<'_>> {
+    let selected = |id: &str| spec.selected_jobs.as_ref().is_none_or(|s| s.contains(id));
+    let mut nodes = Vec::new();
+    for planned in &spec.plan.jobs {
+        if !selected(&planned.id) {
+            continue;
+        }
+        let Some(job) = spec.workflow.jobs.get(&planned.id) else {
+            continue;
+        };
+        let instances = if planned.matrix_at_run_time.is_some() {
+            None
+        } else {
+            let total = planned.instances.len();
+            Some(
+                planned
+                    .instances
+                    .iter()
+                    .enumerate()
+                    .map(|(i, inst)| Instance {
+                        key: instance_key(&planned.id, i, total, job.strategy.is_some()),
+                        name: inst.name.clone(),
+                        matrix: Value::from_json(&inst.matrix),
+                        strategy: sluice_plan::plan::strategy_context(
+                            planned.fail_fast,
+                            planned.max_parallel,
+                            i,
+                            total,
+                        ),
+                        phase: Phase::Blocked,
+                        cancel: CancelToken::new(),
+                    })
+                    .collect(),
+            )
+        };
+        nodes.push(Node {
+            id: planned.id.clone(),
+            job,
+            needs: planned
+                .needs
+                .iter()
+                .map(|n| n.to_ascii_lowercase())
+                .collect(),
+            instances,
+            decided: false,
+            fail_fast: planned.fail_fast,
+            max_parallel: planned.max_parallel.map(|m| m as usize),
+        });
+    }
+    nodes
+}
+
+fn instance_key(id: &str, index: usize, total: usize, has_matrix: bool) -> JobKey {
+    if has_matrix && total > 1 {
+        format!("{id}[{index}]")
+    } else {
+        id.to_string()
+    }
+}
+
+fn job_infos(nodes: &[Node]) -> Vec<JobInfo> {
+    let mut infos = Vec::new();
+    for node in nodes {
+        let needs: Vec<JobKey> = node
+            .needs
+            .iter()
+            .filter_map(|need| nodes.iter().find(|n| n.id.eq_ignore_ascii_case(need)))
+            .flat_map(|n| match &n.instances {
+                Some(instances) => instances.iter().map(|i| i.key.clone()).collect(),
+                None => vec![n.id.clone()],
+            })
+            .collect();
+        match &node.instances {
+            Some(instances) => infos.extend(instances.iter().map(|i| JobInfo {
+                job: i.key.clone(),
+                id: node.id.clone(),
+                name: i.name.clone(),
+                needs: needs.clone(),
+            })),
+            None => infos.push(JobInfo {
+                job: node.id.clone(),
+                id: node.id.clone(),
+                name: node.id.clone(),
+                needs,
+            }),
+        }
+    }
+    infos
+}
+
+/// The results and outputs of the jobs `nodes[n]` needs, by id.
+fn nodes_needs_snapshot(
+    nodes: &[Node],
+    n: usize,
+) -> IndexMap<String, (Outcome, IndexMap<String, String>)> {
+    nodes[n]
+        .needs
+        .iter()
+        .filter_map(|need| nodes.iter().find(|x| x.id.eq_ignore_ascii_case(need)))
+        .map(|x| (x.id.clone(), (x.result(), x.outputs())))
+        .collect()
+}
+
+fn needs_context(needs: &IndexMap<String, (Outcome, IndexMap<String, String>)>) -> Value {
+    Value::Object(
+        needs
+            .iter()
+            .map(|(id, (result, outputs))| {
+                let mut entry = IndexMap::new();
+                entry.insert("result".to_string(), Value::String(result.as_str().into()));
+                entry.insert("outputs".to_string(), string_object(outputs));
+                (id.clone(), Value::Object(entry))
+            })
+            .collect(),
+    )
+}
+
+fn done(result: Outcome, reason: Option<String>) -> Phase {
+    Phase::Done {
+        result,
+        outputs: IndexMap::new(),
+        times: None,
+        reason,
+    }
+}
+
+/// Decides every job whose needs have all finished: expands a run-time
+/// matrix, evaluates `if`, and makes its instances pending or skipped.
+fn decide_ready_jobs(shared: &Shared, nodes: &mut [Node]) {
+    let spec = shared.spec;
+    let cancelled = shared.cancel.level() != CancelLevel::None;
+    for n in 0..nodes.len() {
+        if nodes[n].decided {
+            continue;
+        }
+        let needs_done = nodes[n].needs.iter().all(|need| {
+            nodes
+                .iter()
+                .find(|x| x.id.eq_ignore_ascii_case(need))
+                .is_none_or(Node::done)
+        });
+        if !needs_done {
+            continue;
+        }
+        let needs = nodes_needs_snapshot(nodes, n);
+        let ancestors_failed = ancestors(nodes, n)
+            .iter()
+            .any(|&a| matches!(nodes[a].result(), Outcome::Failure | Outcome::Cancelled));
+        let mut contexts = IndexMap::new();
+        contexts.insert("github".to_string(), Value::from_json(&spec.plan.github));
+        contexts.insert("inputs".to_string(), Value::from_json(&spec.plan.inputs));
+        contexts.insert("vars".to_string(), string_object(&spec.vars));
+        contexts.insert("needs".to_string(), needs_context(&needs));
+        let host = RunHost {
+            contexts: &contexts,
+            status: Status::Job {
+                needs: needs
+                    .iter()
+                    .map(|(k, (r, _))| (k.to_ascii_lowercase(), *r))
+                    .collect(),
+                ancestors_failed,
+                cancelled,
+            },
+            workspace: &spec.workspace,
+        };
+        let node = &mut nodes[n];
+        node.decided = true;
+        let already_running = node
+            .instances
+            .iter()
+            .flatten()
+            .any(|i| matches!(i.phase, Phase::Running | Phase::Done { .. }));
+        if node.instances.is_none() {
+            node.instances = Some(expand_at_run_time(shared, node, &host));
+        }
+        let condition = &node.job.condition;
+        let verdict = host.condition(&condition.expression);
+        let skip_reason = match verdict {
+            Ok(true) => other_os(shared, node, &host),
+            Ok(false) => Some(match &condition.written {
+                Some(written) => format!("if: {} was false", written.value.trim()),
+                None if cancelled => "the run was cancelled".to_string(),
+                None => {
+                    let failed: Vec<&str> = needs
+                        .iter()
+                        .filter(|(_, (r, _))| *r != Outcome::Success)
+                        .map(|(k, _)| k.as_str())
+                        .collect();
+                    format!("needed job(s) did not succeed: {}", failed.join(", "))
+                }
+            }),
+            Err(message) => {
+                let key = node.id.clone();
+                shared.system_line(&key, None, &format!("error: if: {message}"));
+                for instance in node.instances.iter_mut().flatten() {
+                    instance.phase = done(Outcome::Failure, Some(format!("if: {message}")));
+                    shared.emit(Event::JobFinished {
+                        job: instance.key.clone(),
+                        name: instance.name.clone(),
+                        result: Outcome::Failure,
+                        duration_ms: 0,
+                        outputs: IndexMap::new(),
+                        at: now(),
+                    });
+                }
+                continue;
+            }
+        };
+        for instance in node.instances.iter_mut().flatten() {
+            if !matches!(instance.phase, Phase::Blocked) {
+                continue;
+            }
+            match &skip_reason {
+                Some(reason) if already_running && cancelled => {
+                    // Siblings already ran: the rest is cancelled, not skipped.
+                    instance.phase = done(Outcome::Cancelled, Some(reason.clone()));
+                    shared.emit(Event::JobSkipped {
+                        job: instance.key.clone(),
+                        name: instance.name.clone(),
+                        reason: reason.clone(),
+                        at: now(),
+                    });
+                }
+                Some(reason) => {
+                    instance.phase = done(Outcome::Skipped, Some(reason.clone()));
+                    shared.emit(Event::JobSkipped {
+                        job: instance.key.clone(),
+                        name: instance.name.clone(),
+                        reason: reason.clone(),
+                        at: now(),
+                    });
+                }
+                None => instance.phase = Phase::Pending,
+            }
+        }
+    }
+}
+
+/// `runs-on` naming another operating system: the job is skipped.
+fn other_os(shared: &Shared, node: &Node, host: &RunHost) -> Option<String> {
+    let token = node.job.runs_on.as_ref()?;
+    let value = host.evaluate(token).ok()?;
+    let labels: Vec<String> = match value {
+        Value::String(s) => vec![s],
+        Value::Array(items) => items
+            .iter()
+            .map(|v| v.to_display_string().into_owned())
+            .collect(),
+        Value::Object(map) => map
+            .get("labels")
+            .map(|l| match l {
+                Value::Array(items) => items
+                    .iter()
+                    .map(|v| v.to_display_string().into_owned())
+                    .collect(),
+                other => vec![other.to_display_string().into_owned()],
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let foreign = labels.iter().find(|l| {
+        let l = l.to_ascii_lowercase();
+        l.starts_with("windows") || l.starts_with("macos")
+    })?;
+    shared.system_line(
+        &node.id,
+        None,
+        &format!("notice: skipping {}: runs-on '{foreign}'", node.id),
+    );
+    Some(format!(
+        "runs-on '{foreign}' names another operating system; this machine runs Linux"
+    ))
+}
+
+fn expand_at_run_time(shared: &Shared, node: &Node, host: &RunHost) -> Vec<Instance> {
+    let Some(token) = node.job.strategy.as_ref().and_then(|s| s.matrix.as_ref()) else {
+        return Vec::new();
+    };
+    let expanded = host
+        .evaluate(token)
+        .and_then(|value| {
+            sluice_plan::plan::matrix_definition(&node.id, &value).map_err(|e| e.to_string())
+        })
+        .and_then(|definition| {
+            sluice_plan::matrix::expand_matrix(&definition).map_err(|e| e.to_string())
+        });
+    match expanded {
+        Ok(instances) => {
+            let total = instances.len();
+            instances
+                .into_iter()
+                .enumerate()
+                .map(|(i, instance)| {
+                    let key = instance_key(&node.id, i, total, true);
+                    let name = instance.display_name(&node.id);
+                    shared.emit(Event::JobAdded {
+                        info: JobInfo {
+                            job: key.clone(),
+                            id: node.id.clone(),
+                            name: name.clone(),
+                            needs: node.needs.clone(),
+                        },
+                        at: now(),
+                    });
+                    Instance {
+                        key,
+                        name,
+                        matrix: Value::Object(instance.matrix),
+                        strategy: sluice_plan::plan::strategy_context(
+                            node.fail_fast,
+                            node.max_parallel.map(|m| m as u64),
+                            i,
+                            total,
+                        ),
+                        phase: Phase::Blocked,
+                        cancel: CancelToken::new(),
+                    }
+                })
+                .collect()
+        }
+        Err(message) => {
+            shared.system_line(
+                &node.id,
+                None,
+                &format!("error: strategy.matrix: {message}"),
+            );
+            vec![Instance {
+                key: node.id.clone(),
+                name: node.id.clone(),
+                matrix: Value::Object(IndexMap::new()),
+                strategy: Value::Null,
+                phase: done(
+                    Outcome::Failure,
+                    Some(format!("the matrix could not be expanded: {message}")),
+                ),
+                cancel: CancelToken::new(),
+            }]
+        }
+    }
+}
+
+fn finish_instance(
+    shared: &Shared,
+    nodes: &mut [Node],
+    n: usize,
+    i: usize,
+    report: JobReport,
+    begun: Instant,
+    ended: Instant,
+) {
+    let node = &mut nodes[n];
+    let fail_fast = node.fail_fast && node.job.strategy.is_some();
+    let Some(instances) = node.instances.as_mut() else {
+        return;
+    };
+    let outputs: IndexMap<String, String> = report
+        .outputs
+        .iter()
+        .map(|(k, v)| (k.clone(), shared.mask(v)))
+        .collect();
+    let instance = &mut instances[i];
+    shared.emit(Event::JobFinished {
+        job: instance.key.clone(),
+        name: instance.name.clone(),
+        result: report.result,
+        duration_ms: ended.duration_since(begun).as_millis() as u64,
+        outputs: outputs.clone(),
+        at: now(),
+    });
+    instance.phase = Phase::Done {
+        result: report.result,
+        outputs: report.outputs,
+        times: Some((begun, ended)),
+        reason: None,
+    };
+    if report.result == Outcome::Failure && fail_fast {
+        for sibling in instances.iter_mut() {
+            match sibling.phase {
+                Phase::Running => sibling.cancel.escalate(CancelLevel::Graceful),
+                Phase::Pending | Phase::Blocked => {
+                    let reason =
+                        "cancelled by fail-fast: another instance of the matrix failed".to_string();
+                    shared.emit(Event::JobSkipped {
+                        job: sibling.key.clone(),
+                        name: sibling.name.clone(),
+                        reason: reason.clone(),
+                        at: now(),
+                    });
+                    sibling.phase = done(Outcome::Cancelled, Some(reason));
+                }
+                Phase::Done { .. } => {}
+            }
+        }
+    }
+}
+
+fn ancestors(nodes: &[Node], n: usize) -> Vec<usize> {
+    let mut seen = HashSet::new();
+    let mut stack = vec![n];
+    while let Some(x) = stack.pop() {
+        for need in &nodes[x].needs {
+            if let Some(i) = nodes.iter().position(|y| y.id.eq_ignore_ascii_case(need))
+                && seen.insert(i)
+            {
+                stack.push(i);
+            }
+        }
+    }
+    seen.into_iter().collect()
+}
+
+fn progress_possible(nodes: &[Node]) -> bool {
+    nodes.iter().any(|node| {
+        !node.decided
+            && node.needs.iter().all(|need| {
+                nodes
+                    .iter()
+                    .find(|x| x.id.eq_ignore_ascii_case(need))
+                    .is_none_or(Node::done)
+            })
+    }) || nodes
+        .iter()
+        .flat_map(|n| n.instances.iter().flatten())
+        .any(|i| matches!(i.phase, Phase::Pending))
+}
+
+/// The chain of instances that bounded the run: from the last to finish,
+/// back through whichever needed instance finished last before it started.
+fn critical_path(nodes: &[Node]) -> Vec<JobKey> {
+    let timed: Vec<(usize, &Instance, Instant, Instant)> = nodes
+        .iter()
+        .enumerate()
+        .flat_map(|(n, node)| {
+            node.instances
+                .iter()
+                .flatten()
+                .filter_map(move |i| match i.phase {
+                    Phase::Done {
+                        times: Some((b, e)),
+                        ..
+                    } => Some((n, i, b, e)),
+                    _ => None,
+                })
+        })
+        .collect();
+    let Some(mut current) = timed.iter().max_by_key(|(_, _, _, e)| *e) else {
+        return Vec::new();
+    };
+    let mut path = vec![current.1.key.clone()];
+    loop {
+        let (n, _, begun, _) = *current;
+        let predecessor = timed
+            .iter()
+            .filter(|(m, _, _, e)| {
+                nodes[n]
+                    .needs
+                    .iter()
+                    .any(|need| nodes[*m].id.eq_ignore_ascii_case(need))
+                    && *e <= begun + Duration::from_millis(5)
+            })
+            .max_by_key(|(_, _, _, e)| *e);
+        match predecessor {
+            Some(p) => {
+                path.push(p.1.key.clone());
+                current = p;
+            }
+            None => break,
+        }
+    }
+    path.reverse();
+    path
+}
+
+fn summaries(nodes: &[Node]) -> Vec<JobSummary> {
+    nodes
+        .iter()
+        .flat_map(|node| node.instances.iter().flatten())
+        .map(|i| match &i.phase {
+            Phase::Done {
+                result,
+                times,
+                reason,
+                ..
+            } => JobSummary {
+                key: i.key.clone(),
+                name: i.name.clone(),
+                result: *result,
+                duration: times.map(|(b, e)| e.duration_since(b)),
+                reason: reason.clone(),
+            },
+            _ => JobSummary {
+                key: i.key.clone(),
+                name: i.name.clone(),
+                result: Outcome::Cancelled,
+                duration: None,
+                reason: Some("did not run".into()),
+            },
+        })
+        .collect()
+}
+
+fn run_result(jobs: &[JobSummary], cancel: &CancelToken) -> Outcome {
+    if jobs.iter().any(|j| j.result == Outcome::Failure) {
+        Outcome::Failure
+    } else if cancel.is_cancelled() || jobs.iter().any(|j| j.result == Outcome::Cancelled) {
+        Outcome::Cancelled
+    } else {
+        Outcome::Success
+    }
+}

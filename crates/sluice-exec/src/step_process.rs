@@ -1,0 +1,222 @@
+//! One step's process: started in its own process group with a tracking
+//! id, its output streamed line by line, waited for with timeouts and
+//! cancellation, and stopped together with everything it started.
+
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::PathBuf;
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::time::{Duration, Instant};
+
+use crate::cancel::{CancelLevel, CancelToken};
+use crate::events::Stream;
+use crate::process_tree::{self, TRACKING_VAR};
+
+/// Longest line kept whole; longer output is split (bounded memory).
+const MAX_LINE: usize = 1 << 20;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct ProcessSpec {
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    pub cwd: PathBuf,
+    /// The complete environment (nothing else is inherited).
+    pub env: Vec<(String, String)>,
+    /// Marks the process tree; see [`process_tree`].
+    pub tracking_id: String,
+}
+
+/// How a process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    Exited(i32),
+    /// Killed by a signal (not by us).
+    Signalled(i32),
+    TimedOut,
+    Cancelled,
+}
+
+impl Ending {
+    pub fn exit_code(self) -> Option<i32> {
+        match self {
+            Ending::Exited(code) => Some(code),
+            _ => None,
+        }
+    }
+}
+
+enum Message {
+    Line(Stream, String),
+    ReaderDone,
+    Exited(ExitStatus),
+}
+
+/// Runs `spec`, handing each output line to `on_line` as it arrives, until
+/// the process exits, `deadline` passes (the tree is killed), or `cancel`
+/// asks to stop (graceful: SIGTERM then SIGKILL after `grace`).
+pub fn run(
+    spec: &ProcessSpec,
+    deadline: Option<Instant>,
+    cancel: &dyn Fn() -> CancelLevel,
+    grace: Duration,
+    on_line: &mut dyn FnMut(Stream, &str),
+) -> std::io::Result<Ending> {
+    // Inside another Sluice run (Sluice testing itself, say), keep the
+    // outer run's id too, so both runs can find these processes.
+    let tracking = match spec.env.iter().find(|(k, _)| k == TRACKING_VAR) {
+        Some((_, outer)) if !outer.is_empty() => format!("{outer}:{}", spec.tracking_id),
+        _ => spec.tracking_id.clone(),
+    };
+    let mut command = Command::new(&spec.program);
+    command
+        .args(&spec.args)
+        .current_dir(&spec.cwd)
+        .env_clear()
+        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .env(TRACKING_VAR, &tracking)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let mut child = command.spawn()?;
+    let pgid = child.id() as i32;
+    let (tx, rx) = channel();
+    if let Some(stdout) = child.stdout.take() {
+        spawn_reader(stdout, Stream::Stdout, tx.clone());
+    }
+    if let Some(stderr) = child.stderr.take() {
+        spawn_reader(stderr, Stream::Stderr, tx.clone());
+    }
+    {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            if let Ok(status) = child.wait() {
+                let _ = tx.send(Message::Exited(status));
+            }
+        });
+    }
+    drop(tx);
+    supervise(
+        &rx,
+        pgid,
+        &spec.tracking_id,
+        deadline,
+        cancel,
+        grace,
+        on_line,
+    )
+}
+
+fn spawn_reader(stream: impl Read + Send + 'static, kind: Stream, tx: Sender<Message>) {
+    std::thread::spawn(move || {
+        let mut reader = BufReader::with_capacity(64 * 1024, stream);
+        let mut buffer = Vec::new();
+        // Once the step is over nobody listens, but background processes
+        // it started may still write: keep draining so they never die of
+        // SIGPIPE (a server started by one step serves the next).
+        let mut listening = true;
+        loop {
+            buffer.clear();
+            match (&mut reader)
+                .take(MAX_LINE as u64)
+                .read_until(b'\n', &mut buffer)
+            {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    while buffer.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                        buffer.pop();
+                    }
+                    if listening {
+                        let line = String::from_utf8_lossy(&buffer).into_owned();
+                        listening = tx.send(Message::Line(kind, line)).is_ok();
+                    }
+                }
+            }
+        }
+        let _ = tx.send(Message::ReaderDone);
+    });
+}
+
+fn supervise(
+    rx: &Receiver<Message>,
+    pgid: i32,
+    tracking_id: &str,
+    deadline: Option<Instant>,
+    cancel: &dyn Fn() -> CancelLevel,
+    grace: Duration,
+    on_line: &mut dyn FnMut(Stream, &str),
+) -> std::io::Result<Ending> {
+    const TICK: Duration = Duration::from_millis(50);
+    let mut status: Option<ExitStatus> = None;
+    let mut readers_open = 2;
+    let mut forced: Option<Ending> = None;
+    let mut killed_at_once = false;
+    // After the main process exits, background children may hold the pipes
+    // open; the step is over anyway (as on GitHub), so stop reading soon.
+    let mut drain_until: Option<Instant> = None;
+    loop {
+        if status.is_some()
+            && (readers_open == 0 || drain_until.is_some_and(|d| Instant::now() >= d))
+        {
+            break;
+        }
+        match rx.recv_timeout(TICK) {
+            Ok(Message::Line(stream, line)) => on_line(stream, &line),
+            Ok(Message::ReaderDone) => readers_open -= 1,
+            Ok(Message::Exited(s)) => {
+                status = Some(s);
+                drain_until = Some(Instant::now() + Duration::from_millis(300));
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        if status.is_some() {
+            continue;
+        }
+        let level = cancel();
+        if forced == Some(Ending::Cancelled) && level == CancelLevel::Immediate && !killed_at_once {
+            // A second Ctrl-C during the grace period: no more waiting.
+            killed_at_once = true;
+            let prefix = tracking_id.to_string();
+            std::thread::spawn(move || {
+                process_tree::terminate_tree(Some(pgid), &prefix, Duration::ZERO)
+            });
+        }
+        if forced.is_some() {
+            continue;
+        }
+        let timed_out = deadline.is_some_and(|d| Instant::now() >= d);
+        if timed_out || level != CancelLevel::None {
+            let immediate = timed_out || level == CancelLevel::Immediate;
+            killed_at_once = immediate;
+            let grace = if immediate { Duration::ZERO } else { grace };
+            forced = Some(if timed_out {
+                Ending::TimedOut
+            } else {
+                Ending::Cancelled
+            });
+            let prefix = tracking_id.to_string();
+            // Stop the tree in the background so output keeps draining.
+            std::thread::spawn(move || process_tree::terminate_tree(Some(pgid), &prefix, grace));
+        }
+    }
+    // Background processes the step started live on until the job ends, as
+    // on GitHub (a server started by one step is used by the next); the job
+    // then stops its whole tree.
+    if let Some(ending) = forced {
+        return Ok(ending);
+    }
+    let status = status.ok_or_else(|| std::io::Error::other("the step's process vanished"))?;
+    Ok(match (status.code(), status.signal()) {
+        (Some(code), _) => Ending::Exited(code),
+        (None, Some(signal)) => Ending::Signalled(signal),
+        (None, None) => Ending::Exited(-1),
+    })
+}
+
+/// A cancel check for a token (the common case).
+pub fn token_level(token: &CancelToken) -> impl Fn() -> CancelLevel + '_ {
+    move || token.level()
+}

@@ -40,6 +40,89 @@ pub enum Command {
     Expr(ExprArgs),
     /// Show which jobs a workflow would run for an event, and in what order.
     Plan(PlanArgs),
+    /// Run workflows on this machine: jobs start as soon as what they need has finished.
+    Run(RunArgs),
+    /// List recent runs.
+    Runs(RunsArgs),
+    /// Show one run: its jobs, steps, results and timings.
+    Show(ShowArgs),
+    /// Print the logs of a run, a job, or a step.
+    Logs(LogsArgs),
+    /// Internal: the watcher that stops a run's processes if Sluice dies.
+    #[command(name = "__reap", hide = true)]
+    Reap { prefix: String },
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// A workflow file's path, or a workflow's name (default: every workflow the event selects).
+    pub workflow: Option<String>,
+
+    #[command(flatten)]
+    pub event: EventArgs,
+
+    /// Run only this job and the jobs it needs (repeatable).
+    #[arg(long = "job", value_name = "ID")]
+    pub only_jobs: Vec<String>,
+
+    /// How many jobs may run at once (default: the number of cores; env SLUICE_JOBS).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+
+    /// A secret, as NAME=VALUE (repeatable); also read from SLUICE_SECRET_<NAME>.
+    #[arg(long = "secret", value_name = "NAME=VALUE")]
+    pub secrets: Vec<String>,
+
+    /// A file of secrets in .env format (repeatable).
+    #[arg(long = "secret-file", value_name = "FILE")]
+    pub secret_files: Vec<PathBuf>,
+
+    /// A configuration variable for the `vars` context, as NAME=VALUE (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+
+    /// Write the run's events as NDJSON to stdout (documented in docs/events-json.md).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    /// How many runs to list.
+    #[arg(long, short = 'n', default_value_t = 20)]
+    pub limit: usize,
+
+    /// Only runs of this workflow (name or path).
+    #[arg(long)]
+    pub workflow: Option<String>,
+
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The run's number (see `sluice runs`); `last` for the latest.
+    pub run: String,
+
+    /// Print the step summaries (GITHUB_STEP_SUMMARY) too.
+    #[arg(long)]
+    pub summary: bool,
+
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// The run's number; `last` for the latest.
+    pub run: String,
+    /// A job: its key (`test[1]`), id (all its instances) or name.
+    pub job: Option<String>,
+    /// A step: its number (1-based), id or name.
+    pub step: Option<String>,
 }
 
 #[derive(Debug, Args)]

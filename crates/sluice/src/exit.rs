@@ -1,7 +1,8 @@
 //! The process exit codes, in one place.
 
 /// What the process reports to its caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Ordered by severity, so several runs report the worst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ExitStatus {
     /// 0: everything selected succeeded.
     Success,
@@ -9,6 +10,8 @@ pub enum ExitStatus {
     Failure,
     /// 2: usage, configuration or workflow error; nothing ran.
     Usage,
+    /// 130: interrupted (Ctrl-C).
+    Interrupted,
 }
 
 impl ExitStatus {
@@ -17,6 +20,7 @@ impl ExitStatus {
             ExitStatus::Success => 0,
             ExitStatus::Failure => 1,
             ExitStatus::Usage => 2,
+            ExitStatus::Interrupted => 130,
         }
     }
 }

@@ -2,10 +2,16 @@
 
 mod cli;
 mod commands;
+mod config;
 mod event;
 mod exit;
+mod history;
+mod markdown;
 mod output;
 mod render;
+mod secrets;
+mod signals;
+mod view;
 mod workflows;
 
 use std::path::{Path, PathBuf};
@@ -50,6 +56,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Validate(args) => commands::validate::run(&repo_root_or(&cwd), args, color),
         Command::Expr(args) => commands::expr::run(&cwd, args),
         Command::Plan(args) => commands::plan::run(&cwd, args, color),
+        Command::Run(args) => commands::run::run(&cwd, args, cli.color),
+        Command::Runs(args) => commands::history::runs(&cwd, args),
+        Command::Show(args) => commands::history::show(&cwd, args, cli.color),
+        Command::Logs(args) => commands::history::logs(&cwd, args),
+        Command::Reap { prefix } => {
+            sluice_exec::reaper::run_reaper(prefix);
+            Ok(ExitStatus::Success)
+        }
     }
 }
 

@@ -1,5 +1,7 @@
 //! One module per subcommand.
 
 pub mod expr;
+pub mod history;
 pub mod plan;
+pub mod run;
 pub mod validate;

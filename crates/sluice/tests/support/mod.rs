@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub struct TestRepo {
+    /// Holds `repo/` (the repository) and `cache/` (Sluice's cache).
     dir: tempfile::TempDir,
+    repo: PathBuf,
 }
 
 /// What one `sluice` invocation did.
@@ -43,7 +45,12 @@ impl TestRepo {
     /// An empty repository on branch `main` with a committer configured.
     pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let repo = TestRepo { dir };
+        let repo_path = dir.path().join("repo");
+        std::fs::create_dir_all(&repo_path).expect("repo dir");
+        let repo = TestRepo {
+            dir,
+            repo: repo_path,
+        };
         repo.git(&["init", "-q", "-b", "main"]);
         repo.git(&["config", "user.name", "Test User"]);
         repo.git(&["config", "user.email", "test@example.invalid"]);
@@ -52,7 +59,12 @@ impl TestRepo {
     }
 
     pub fn path(&self) -> &Path {
-        self.dir.path()
+        &self.repo
+    }
+
+    /// A scratch directory outside the repository.
+    pub fn scratch(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
     }
 
     /// Writes a file (creating folders).
@@ -93,6 +105,108 @@ impl TestRepo {
     pub fn sluice(&self, args: &[&str]) -> Outcome {
         sluice_in(self.path(), args)
     }
+
+    /// Runs `sluice` with extra environment variables.
+    pub fn sluice_env(&self, args: &[&str], env: &[(&str, &str)]) -> Outcome {
+        let mut command = sluice_command(self.path(), args);
+        command.envs(env.iter().copied());
+        finish(command.output().expect("sluice runs"))
+    }
+
+    /// Starts `sluice` without waiting (for signal tests).
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        sluice_command(self.path(), args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("sluice starts")
+    }
+
+    /// `sluice run --json` events of a run of `workflow`.
+    pub fn run_json(&self, workflow: &str, extra: &[&str]) -> (Outcome, Vec<serde_json::Value>) {
+        let mut args = vec!["run", workflow, "--json"];
+        args.extend_from_slice(extra);
+        let out = self.sluice(&args);
+        let events = out
+            .stdout
+            .lines()
+            .map(|l| {
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("bad event line {l:?}: {e}"))
+            })
+            .collect();
+        (out, events)
+    }
+}
+
+/// Events of one type.
+pub fn of_type<'a>(events: &'a [serde_json::Value], kind: &str) -> Vec<&'a serde_json::Value> {
+    events.iter().filter(|e| e["type"] == kind).collect()
+}
+
+/// The first event of `kind` for `job`.
+pub fn job_event<'a>(
+    events: &'a [serde_json::Value],
+    kind: &str,
+    job: &str,
+) -> &'a serde_json::Value {
+    events
+        .iter()
+        .find(|e| e["type"] == kind && e["job"] == job)
+        .unwrap_or_else(|| panic!("no {kind} event for {job} in {events:#?}"))
+}
+
+/// Log lines (stdout/stderr) of a job.
+pub fn job_lines(events: &[serde_json::Value], job: &str) -> Vec<String> {
+    events
+        .iter()
+        .filter(|e| e["type"] == "log" && e["job"] == job && e["stream"] != "system")
+        .map(|e| e["line"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+/// Processes whose command line contains `marker`.
+pub fn processes_with(marker: &str) -> Vec<i32> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        let zombie = stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z'));
+        if !zombie
+            && String::from_utf8_lossy(&cmdline)
+                .replace('\0', " ")
+                .contains(marker)
+        {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// Waits up to `seconds` for `condition`.
+pub fn eventually(seconds: u64, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while std::time::Instant::now() < deadline {
+        if condition() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    condition()
 }
 
 pub fn sluice_bin() -> PathBuf {
@@ -100,13 +214,26 @@ pub fn sluice_bin() -> PathBuf {
 }
 
 pub fn sluice_in(dir: &Path, args: &[&str]) -> Outcome {
-    let out = Command::new(sluice_bin())
+    finish(sluice_command(dir, args).output().expect("sluice runs"))
+}
+
+fn sluice_command(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(sluice_bin());
+    command
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("sluice runs");
+        .env_remove("SLUICE_STATE_DIR")
+        .env_remove("SLUICE_JOBS")
+        .env(
+            "SLUICE_CACHE_DIR",
+            dir.parent().unwrap_or(dir).join("cache"),
+        );
+    command
+}
+
+fn finish(out: std::process::Output) -> Outcome {
     Outcome {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

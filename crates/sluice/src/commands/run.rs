@@ -1,0 +1,203 @@
+//! `sluice run [WORKFLOW] [--job ID]... [--event NAME] [--input KEY=VALUE]...`
+
+use std::collections::HashSet;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use sluice_exec::events::Fanout;
+use sluice_exec::{CancelToken, EventSink, Outcome, RunSpec};
+use sluice_plan::{Plan, PlanRequest, build_plan};
+use sluice_workflow::{ParseOptions, Parsed, Workflow};
+
+use crate::cli::{ColorChoice, DiagnosticFormat, RunArgs};
+use crate::config::{self, Config, Overrides};
+use crate::exit::ExitStatus;
+use crate::history::History;
+use crate::view::{json::JsonView, live::LiveView, plain::PlainView, summary};
+use crate::{event, render, secrets, workflows};
+
+pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<ExitStatus> {
+    let root = sluice_exec::git::find_root(cwd)?;
+    let config = Config::load(
+        &root,
+        &Overrides {
+            jobs: args.jobs.map(usize::from),
+            vars: args.vars.clone(),
+        },
+    )?;
+    let secrets = secrets::collect(&args.secrets, &args.secret_files)?;
+    let state = sluice_exec::git::read_state(&root)?;
+    let repo = event::repository(&state);
+    let event = event::build(&root, &repo, &args.event)?;
+    let err_color = render::stderr_color(color_choice);
+
+    // Workflows: the one named, or every one the event selects.
+    let options = ParseOptions::default();
+    let files: Vec<(PathBuf, Parsed)> = match &args.workflow {
+        Some(wanted) => vec![workflows::resolve(&root, wanted, &options)?],
+        None => workflows::discover(&root)?
+            .into_iter()
+            .map(|p| Ok((root.join(&p), workflows::load(&root, &p, &options)?)))
+            .collect::<Result<_>>()?,
+    };
+    let mut selected: Vec<(Workflow, Plan)> = Vec::new();
+    for (path, parsed) in files {
+        let name = workflows::display_name(&root, &path);
+        let has_errors = parsed.has_errors();
+        for d in parsed.diagnostics.iter().filter(|d| d.is_error()) {
+            eprintln!(
+                "{}",
+                render::diagnostic(d, DiagnosticFormat::Human, err_color)
+            );
+        }
+        let Some(workflow) = parsed.workflow.filter(|_| !has_errors) else {
+            eprintln!("error: {name} has errors; nothing was run");
+            return Ok(ExitStatus::Usage);
+        };
+        let plan = build_plan(&PlanRequest {
+            workflow: &workflow,
+            workflow_path: &name,
+            event: &event,
+            repo: &repo,
+            vars: &config.vars,
+        })
+        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        if plan.selected || args.workflow.is_some() {
+            if !plan.selected {
+                eprintln!(
+                    "note: {name} is not triggered by this event ({}); running it because it was named",
+                    plan.reason
+                );
+            }
+            selected.push((workflow, plan));
+        }
+    }
+    if selected.is_empty() {
+        eprintln!(
+            "nothing to run: no workflow is triggered by {} of {}",
+            event.name, event.git_ref
+        );
+        return Ok(ExitStatus::Success);
+    }
+
+    config::ensure_ignored(&config.state_dir)?;
+    let history = History::open(&config.state_dir, &root)?;
+    for recovered in history.recovered() {
+        eprintln!(
+            "note: run #{recovered} was cut off (Sluice was killed); it is marked interrupted"
+        );
+    }
+
+    let cancel = CancelToken::new();
+    let _signals = crate::signals::install(cancel.clone())?;
+    let exe = std::env::current_exe().context("cannot find Sluice's own executable")?;
+    let mut status = ExitStatus::Success;
+    for (workflow, plan) in selected {
+        let jobs = select_jobs(&workflow, &args.only_jobs)?;
+        let recorder = history.start_run(&workflow, &plan)?;
+        let run_number = recorder.run_number();
+        let run_id = sluice_exec::ids::random_hex(12);
+        let tracking_prefix = format!("sluice_{run_id}");
+        let _reaper = sluice_exec::reaper::ReaperGuard::start(&exe, &tracking_prefix);
+        let spec = RunSpec {
+            workflow_path: plan.workflow.path.clone(),
+            workflow,
+            plan,
+            run_number,
+            run_id: run_id.clone(),
+            workspace: root.clone(),
+            temp_root: std::env::temp_dir().join(format!("sluice-run-{run_id}")),
+            tool_cache: config.cache_dir.join("tool-cache"),
+            secrets: secrets.clone(),
+            vars: config.vars.clone(),
+            max_parallel_jobs: config.jobs,
+            grace: config.cancel_grace,
+            selected_jobs: jobs,
+            base_env: base_env(),
+            tracking_prefix,
+        };
+        let color = render::use_color(color_choice, std::io::stdout().is_terminal());
+        let (report, live) = if args.json {
+            let view = JsonView::default();
+            let sinks = Fanout(vec![&recorder as &dyn EventSink, &view]);
+            (sluice_exec::run(&spec, &sinks, &cancel), None)
+        } else if std::io::stdout().is_terminal() {
+            let view = LiveView::start(color);
+            let sinks = Fanout(vec![&recorder as &dyn EventSink, &view]);
+            let report = sluice_exec::run(&spec, &sinks, &cancel);
+            view.finish();
+            (report, Some(()))
+        } else {
+            let view = PlainView::new(color);
+            let sinks = Fanout(vec![&recorder as &dyn EventSink, &view]);
+            (sluice_exec::run(&spec, &sinks, &cancel), None)
+        };
+        let _ = live;
+        let run_status = if cancel.is_cancelled() {
+            ExitStatus::Interrupted
+        } else if report.result == Outcome::Failure {
+            ExitStatus::Failure
+        } else {
+            ExitStatus::Success
+        };
+        recorder.finish(run_status.code() as i32);
+        if !args.json {
+            crate::output::text(&summary::render(run_number, &report, color));
+        }
+        status = status.max(run_status);
+        if cancel.is_cancelled() {
+            break;
+        }
+    }
+    Ok(status)
+}
+
+/// `--job ID`: those jobs and everything they need, transitively.
+fn select_jobs(workflow: &Workflow, wanted: &[String]) -> Result<Option<HashSet<String>>> {
+    if wanted.is_empty() {
+        return Ok(None);
+    }
+    let mut selected = HashSet::new();
+    let mut stack: Vec<String> = Vec::new();
+    for id in wanted {
+        let Some((found, _)) = workflow
+            .jobs
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(id))
+        else {
+            let ids: Vec<&str> = workflow.jobs.keys().map(String::as_str).collect();
+            anyhow::bail!(
+                "--job {id}: no such job in {}; its jobs are: {}",
+                workflow.name,
+                ids.join(", ")
+            );
+        };
+        stack.push(found.clone());
+    }
+    while let Some(id) = stack.pop() {
+        if !selected.insert(id.clone()) {
+            continue;
+        }
+        if let Some(job) = workflow.jobs.get(&id) {
+            for need in &job.needs {
+                if let Some((found, _)) = workflow
+                    .jobs
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(&need.value))
+                {
+                    stack.push(found.clone());
+                }
+            }
+        }
+    }
+    Ok(Some(selected))
+}
+
+/// The environment steps start from: Sluice's own, as a self-hosted runner
+/// passes its environment on, minus the secrets handed to Sluice itself.
+fn base_env() -> Vec<(String, String)> {
+    std::env::vars()
+        .filter(|(k, _)| !k.starts_with(secrets::ENV_PREFIX))
+        .collect()
+}

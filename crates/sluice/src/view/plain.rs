@@ -1,0 +1,148 @@
+//! Plain lines, each prefixed with its job and step: for logs, CI and
+//! anything that is not a terminal.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use sluice_exec::events::{AnnotationLevel, Stream};
+use sluice_exec::{Event, EventSink, Outcome};
+
+use super::{duration, outcome_mark, paint};
+
+pub struct PlainView {
+    color: bool,
+    step_names: Mutex<HashMap<(String, usize), String>>,
+}
+
+impl PlainView {
+    pub fn new(color: bool) -> Self {
+        PlainView {
+            color,
+            step_names: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn step_name(&self, job: &str, step: Option<usize>) -> Option<String> {
+        let step = step?;
+        self.step_names
+            .lock()
+            .ok()?
+            .get(&(job.to_string(), step))
+            .cloned()
+    }
+}
+
+impl EventSink for PlainView {
+    fn emit(&self, event: &Event) {
+        let color = self.color;
+        let text = match event {
+            Event::RunStarted {
+                run,
+                workflow,
+                workflow_path,
+                event,
+                git_ref,
+                sha,
+                ..
+            } => {
+                let short: String = sha.chars().take(7).collect();
+                format!("run #{run}: {workflow} ({workflow_path}), {event} of {git_ref} at {short}")
+            }
+            Event::JobAdded { .. } => return,
+            Event::JobStarted { job, name, .. } => {
+                if name == job {
+                    format!("[{job}] started")
+                } else {
+                    format!("[{job}] started: {name}")
+                }
+            }
+            Event::StepStarted {
+                job, step, name, ..
+            } => {
+                if let Ok(mut names) = self.step_names.lock() {
+                    names.insert((job.clone(), *step), name.clone());
+                }
+                format!("[{job}] ▶ {name}")
+            }
+            Event::Log {
+                stream: Stream::System,
+                line,
+                ..
+            } if super::is_detail(line) => return,
+            Event::Log {
+                job,
+                step,
+                stream,
+                line,
+                ..
+            } => match (self.step_name(job, *step), stream) {
+                (Some(step), Stream::System) => format!("[{job}] [{step}] ({line})"),
+                (Some(step), _) => format!("[{job}] [{step}] {line}"),
+                (None, _) => format!("[{job}] {line}"),
+            },
+            Event::Annotation {
+                job,
+                level,
+                message,
+                file,
+                line,
+                ..
+            } => {
+                let level = match level {
+                    AnnotationLevel::Error => "error",
+                    AnnotationLevel::Warning => "warning",
+                    AnnotationLevel::Notice => "notice",
+                };
+                let place = match (file, line) {
+                    (Some(f), Some(l)) => format!(" ({f}:{l})"),
+                    (Some(f), None) => format!(" ({f})"),
+                    _ => String::new(),
+                };
+                format!("[{job}] {level}: {message}{place}")
+            }
+            Event::StepSummary { .. } => return,
+            Event::StepFinished {
+                job,
+                step,
+                outcome,
+                conclusion,
+                exit_code,
+                duration_ms,
+                ..
+            } => {
+                let name = self.step_name(job, Some(*step)).unwrap_or_default();
+                let (mark, _) = outcome_mark(*outcome);
+                let took = duration(Duration::from_millis(*duration_ms));
+                let mut line = format!("[{job}] {} {name} ({took})", paint(mark, *outcome, color));
+                if *outcome == Outcome::Failure {
+                    if let Some(code) = exit_code {
+                        line.push_str(&format!(", exit code {code}"));
+                    }
+                    if *conclusion == Outcome::Success {
+                        line.push_str(", allowed to fail (continue-on-error)");
+                    }
+                }
+                line
+            }
+            Event::JobFinished {
+                job,
+                result,
+                duration_ms,
+                ..
+            } => {
+                let (mark, word) = outcome_mark(*result);
+                let took = duration(Duration::from_millis(*duration_ms));
+                format!("[{job}] {} {word} in {took}", paint(mark, *result, color))
+            }
+            Event::JobSkipped { job, reason, .. } => {
+                format!(
+                    "[{job}] {} skipped: {reason}",
+                    paint("–", Outcome::Skipped, color)
+                )
+            }
+            Event::RunFinished { .. } => return,
+        };
+        crate::output::line(&text);
+    }
+}

@@ -16,12 +16,15 @@ pub struct CommandFiles {
 }
 
 impl CommandFiles {
-    /// Fresh, empty files for one step in `dir`.
-    pub fn create(dir: &Path, step: usize) -> std::io::Result<CommandFiles> {
+    /// Empty files for the next step in `dir`. The same files serve every
+    /// step of a job: they are read after each step and emptied before the
+    /// next, which costs far less than creating new ones (creating inodes
+    /// dominated the engine's overhead per step).
+    pub fn create(dir: &Path) -> std::io::Result<CommandFiles> {
         std::fs::create_dir_all(dir)?;
         let file = |name: &str| -> std::io::Result<std::path::PathBuf> {
-            let path = dir.join(format!("{name}_{step}"));
-            std::fs::write(&path, "")?;
+            let path = dir.join(name);
+            std::fs::File::create(&path)?;
             Ok(path)
         };
         Ok(CommandFiles {

@@ -468,7 +468,7 @@ fn prepare_run(
         ));
     }
 
-    let files = CommandFiles::create(&state.files_dir, ctx.index)
+    let files = CommandFiles::create(&state.files_dir)
         .map_err(|e| format!("cannot create the step's command files: {e}"))?;
     let mut process_env: IndexMap<String, String> = spec.base_env.iter().cloned().collect();
     let dirs = RunnerDirs {
@@ -500,11 +500,9 @@ fn prepare_run(
 
     let shell = Shell::resolve(shell_name.as_deref(), &path).map_err(|e| e.to_string())?;
     let program = shell.program_path(&path).map_err(|e| e.to_string())?;
-    let script_path = state.temp.join(format!(
-        "{}.{}",
-        crate::ids::random_hex(16),
-        shell.extension
-    ));
+    // One script file per job and extension, overwritten by each step: the
+    // previous step's shell has exited by now.
+    let script_path = state.temp.join(format!("step-script.{}", shell.extension));
     std::fs::write(&script_path, &script)
         .map_err(|e| format!("cannot write the script to {}: {e}", script_path.display()))?;
     let shared = ctx.shared;

@@ -19,7 +19,9 @@ cd "$work/repo"
 "$bin" plan Big --json > "$work/plan.json"
 instances=$(python3 -c "import json;p=json.load(open('$work/plan.json'))[0];print(sum(len(j['instances']) for j in p['jobs']))")
 hyperfine --warmup 3 --runs 30 --export-markdown "$work/results.md" \
-  "$bin validate" "$bin plan Big --json" "$bin plan Big" > "$work/hyperfine.txt"
+  -n "sluice validate" "$bin validate" \
+  -n "sluice plan Big --json" "$bin plan Big --json" \
+  -n "sluice plan Big" "$bin plan Big" > "$work/hyperfine.txt"
 {
   echo "# Benchmark: validating and planning a 200-job workflow"
   echo

@@ -237,6 +237,12 @@ fn failed() -> JobReport {
 
 /// What Sluice cannot do for this job yet, if anything.
 fn unsupported(job: &Job) -> Option<String> {
+    if let sluice_workflow::JobBody::Call(call) = &job.body {
+        return Some(format!(
+            "`uses: {}`: running reusable workflows is not supported by this version of Sluice yet; run the called workflow's jobs directly",
+            call.uses.value
+        ));
+    }
     if job.container.is_some() {
         return Some("`container:` jobs need a container engine, which Sluice does not use yet; run the steps on the host by removing `container:`".into());
     }

@@ -705,3 +705,62 @@ fn the_bundled_example_runs() {
     let summary = repo.sluice(&["show", "last", "--summary"]);
     assert!(summary.stdout.contains("Prepared"), "{}", summary.stdout);
 }
+
+#[test]
+fn reusable_workflow_calls_fail_clearly_instead_of_passing() {
+    let repo = TestRepo::new();
+    repo.workflow(
+        "called.yml",
+        "on:\n  workflow_call:\njobs:\n  inner:\n    runs-on: x\n    steps: [{run: echo inner}]\n",
+    );
+    repo.workflow(
+        "ci.yml",
+        "on: push\njobs:\n  call:\n    uses: ./.github/workflows/called.yml\n",
+    )
+    .commit("call");
+    let (out, events) = repo.run_json("ci", &[]);
+    out.assert_code(1);
+    assert_eq!(
+        job_event(&events, "job_finished", "call")["result"],
+        "failure"
+    );
+    assert!(
+        out.stdout
+            .contains("running reusable workflows is not supported"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_terminal_gets_live_progress() {
+    // `script` gives the run a pseudo-terminal; skip quietly where it is missing.
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("*** SKIPPED: `script` (util-linux) is not installed ***");
+        return;
+    }
+    let repo = repo_with(
+        "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - name: wait a little\n        run: sleep 0.5\n",
+    );
+    let command = format!("{} run ci", support::sluice_bin().display());
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(repo.path())
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    // A running line with the current step, redrawn in place, then settled.
+    assert!(text.contains("wait a little"), "{text}");
+    assert!(
+        text.contains("\u{1b}[1A\u{1b}[2K"),
+        "no in-place redraw: {text:?}"
+    );
+    assert!(text.contains("✓ a succeeded in"), "{text}");
+}

@@ -21,3 +21,13 @@ pub fn random_hex(len: usize) -> String {
     hex.truncate(len);
     hex
 }
+
+/// A numeric id like GitHub's run ids (scripts do arithmetic on
+/// `GITHUB_RUN_ID`): milliseconds since the epoch and three random digits.
+pub fn numeric_id() -> String {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let random = u64::from_str_radix(&random_hex(4), 16).unwrap_or(0) % 1000;
+    format!("{millis}{random:03}")
+}

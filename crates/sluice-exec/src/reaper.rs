@@ -24,10 +24,14 @@ impl ReaperGuard {
     /// Starts the watcher (`exe __reap <prefix>`). A watcher that cannot be
     /// started is not fatal: runs still clean up after themselves; only the
     /// kill -9 safety net is missing.
-    pub fn start(exe: &Path, prefix: &str) -> ReaperGuard {
+    /// `scratch` is the run's temporary directory, removed in the sweep
+    /// (it may hold scripts with secrets in them).
+    pub fn start(exe: &Path, prefix: &str, scratch: &Path) -> ReaperGuard {
         use std::os::unix::process::CommandExt;
         let spawned = Command::new(exe)
-            .args(["__reap", prefix])
+            .arg("__reap")
+            .arg(prefix)
+            .arg(scratch)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -67,10 +71,21 @@ impl Drop for ReaperGuard {
     }
 }
 
-/// The watcher's body: wait for the pipe to close, then kill the run's tree.
-pub fn run_reaper(prefix: &str) {
+/// The watcher's body: wait for the pipe to close, then kill the run's
+/// tree and remove its scratch directory.
+pub fn run_reaper(prefix: &str, scratch: Option<&Path>) {
     let mut sink = [0u8; 64];
     let mut stdin = std::io::stdin();
-    while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
+    loop {
+        match stdin.read(&mut sink) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
     process_tree::terminate_tree(None, prefix, Duration::from_secs(2));
+    if let Some(dir) = scratch.filter(|d| d.starts_with(std::env::temp_dir())) {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

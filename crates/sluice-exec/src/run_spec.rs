@@ -71,6 +71,11 @@ impl Shared<'_> {
         }
     }
 
+    /// Whether `text` contains a registered secret.
+    pub fn has_secret(&self, text: &str) -> bool {
+        self.masker.read().map_or(true, |m| m.has_secret(text))
+    }
+
     pub fn add_mask(&self, value: &str) {
         if let Ok(mut masker) = self.masker.write() {
             masker.add(value);

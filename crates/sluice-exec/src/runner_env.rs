@@ -118,10 +118,3 @@ pub fn default_variables(
     ];
     vars.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
-
-/// Whether a step may set `name` through `GITHUB_ENV`: GitHub refuses to
-/// let steps change `NODE_OPTIONS` (it could inject code into later
-/// JavaScript actions).
-pub fn settable_by_step(name: &str) -> bool {
-    !name.eq_ignore_ascii_case("NODE_OPTIONS")
-}

@@ -107,12 +107,22 @@ impl Node<'_> {
         }
     }
 
+    /// The job's outputs; for a matrix, the instance that finished last
+    /// wins where several set one output (as on GitHub).
     fn outputs(&self) -> IndexMap<String, String> {
+        let mut finished: Vec<(Option<Instant>, &IndexMap<String, String>)> = self
+            .instances
+            .iter()
+            .flatten()
+            .filter_map(|i| match &i.phase {
+                Phase::Done { outputs, times, .. } => Some((times.map(|(_, e)| e), outputs)),
+                _ => None,
+            })
+            .collect();
+        finished.sort_by_key(|(end, _)| *end);
         let mut merged = IndexMap::new();
-        for instance in self.instances.iter().flatten() {
-            if let Phase::Done { outputs, .. } = &instance.phase {
-                merged.extend(outputs.iter().map(|(k, v)| (k.clone(), v.clone())));
-            }
+        for (_, outputs) in finished {
+            merged.extend(outputs.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
         merged
     }
@@ -122,7 +132,14 @@ impl Node<'_> {
 pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunReport {
     let started = Instant::now();
     let event_path = spec.temp_root.join("event.json");
-    let _ = std::fs::create_dir_all(&spec.temp_root);
+    // Scripts and command files may contain secrets: only we may read them.
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        let _ = std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&spec.temp_root);
+    }
     let payload = spec.plan.github.get("event").cloned().unwrap_or_default();
     let _ = std::fs::write(
         &event_path,
@@ -217,7 +234,15 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
                     let shared = &shared;
                     scope.spawn(move || {
                         let begun = Instant::now();
-                        let report = run_job(shared, &work);
+                        // A bug in one job must not hang the run waiting
+                        // for a report that never comes.
+                        let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            run_job(shared, &work)
+                        }))
+                        .unwrap_or_else(|_| JobReport {
+                            result: Outcome::Failure,
+                            outputs: IndexMap::new(),
+                        });
                         let _ = tx.send((n, i, report, begun, Instant::now()));
                     });
                 }
@@ -343,19 +368,15 @@ fn job_infos(nodes: &[Node]) -> Vec<JobInfo> {
                 None => vec![n.id.clone()],
             })
             .collect();
-        match &node.instances {
-            Some(instances) => infos.extend(instances.iter().map(|i| JobInfo {
+        // A job whose matrix is known only during the run is announced
+        // with `JobAdded` once it is.
+        if let Some(instances) = &node.instances {
+            infos.extend(instances.iter().map(|i| JobInfo {
                 job: i.key.clone(),
                 id: node.id.clone(),
                 name: i.name.clone(),
                 needs: needs.clone(),
-            })),
-            None => infos.push(JobInfo {
-                job: node.id.clone(),
-                id: node.id.clone(),
-                name: node.id.clone(),
-                needs,
-            }),
+            }));
         }
     }
     infos
@@ -397,8 +418,10 @@ fn done(result: Outcome, reason: Option<String>) -> Phase {
     }
 }
 
-/// Decides every job whose needs have all finished: expands a run-time
-/// matrix, evaluates `if`, and makes its instances pending or skipped.
+/// Decides every job whose needs have all finished: evaluates its `if`,
+/// expands a run-time matrix when the job will run, and makes each
+/// instance pending or skipped (an instance whose `runs-on` names another
+/// operating system is skipped on its own).
 fn decide_ready_jobs(shared: &Shared, nodes: &mut [Node]) {
     let spec = shared.spec;
     let cancelled = shared.cancel.level() != CancelLevel::None;
@@ -438,35 +461,51 @@ fn decide_ready_jobs(shared: &Shared, nodes: &mut [Node]) {
         };
         let node = &mut nodes[n];
         node.decided = true;
+        let condition = &node.job.condition;
+        let verdict = match host.condition(&condition.expression) {
+            Ok(true) => None,
+            Ok(false) => Some((
+                Outcome::Skipped,
+                match &condition.written {
+                    Some(written) => format!("if: {} was false", written.value.trim()),
+                    None if cancelled => "the run was cancelled".to_string(),
+                    None => {
+                        let failed: Vec<&str> = needs
+                            .iter()
+                            .filter(|(_, (r, _))| *r != Outcome::Success)
+                            .map(|(k, _)| k.as_str())
+                            .collect();
+                        format!("needed job(s) did not succeed: {}", failed.join(", "))
+                    }
+                },
+            )),
+            Err(message) => Some((Outcome::Failure, format!("if: {message}"))),
+        };
+        if node.instances.is_none() {
+            // A matrix known only now is expanded only for a job that runs.
+            node.instances = Some(match &verdict {
+                Some(_) => vec![placeholder(shared, node)],
+                None => expand_at_run_time(shared, node, &host),
+            });
+        }
         let already_running = node
             .instances
             .iter()
             .flatten()
             .any(|i| matches!(i.phase, Phase::Running | Phase::Done { .. }));
-        if node.instances.is_none() {
-            node.instances = Some(expand_at_run_time(shared, node, &host));
-        }
-        let condition = &node.job.condition;
-        let verdict = host.condition(&condition.expression);
-        let skip_reason = match verdict {
-            Ok(true) => other_os(shared, node, &host),
-            Ok(false) => Some(match &condition.written {
-                Some(written) => format!("if: {} was false", written.value.trim()),
-                None if cancelled => "the run was cancelled".to_string(),
-                None => {
-                    let failed: Vec<&str> = needs
-                        .iter()
-                        .filter(|(_, (r, _))| *r != Outcome::Success)
-                        .map(|(k, _)| k.as_str())
-                        .collect();
-                    format!("needed job(s) did not succeed: {}", failed.join(", "))
-                }
-            }),
-            Err(message) => {
-                let key = node.id.clone();
-                shared.system_line(&key, None, &format!("error: if: {message}"));
-                for instance in node.instances.iter_mut().flatten() {
-                    instance.phase = done(Outcome::Failure, Some(format!("if: {message}")));
+        let runs_on = node.job.runs_on.as_ref();
+        for instance in node.instances.iter_mut().flatten() {
+            if !matches!(instance.phase, Phase::Blocked) {
+                continue;
+            }
+            let verdict = verdict.clone().or_else(|| {
+                other_os(runs_on, &contexts, instance).map(|reason| (Outcome::Skipped, reason))
+            });
+            match verdict {
+                None => instance.phase = Phase::Pending,
+                Some((Outcome::Failure, reason)) => {
+                    let reason = shared.mask(&reason);
+                    shared.system_line(&instance.key, None, &format!("error: {reason}"));
                     shared.emit(Event::JobFinished {
                         job: instance.key.clone(),
                         name: instance.name.clone(),
@@ -475,43 +514,70 @@ fn decide_ready_jobs(shared: &Shared, nodes: &mut [Node]) {
                         outputs: IndexMap::new(),
                         at: now(),
                     });
+                    instance.phase = done(Outcome::Failure, Some(reason));
                 }
-                continue;
-            }
-        };
-        for instance in node.instances.iter_mut().flatten() {
-            if !matches!(instance.phase, Phase::Blocked) {
-                continue;
-            }
-            match &skip_reason {
-                Some(reason) if already_running && cancelled => {
+                Some((_, reason)) => {
+                    let reason = shared.mask(&reason);
                     // Siblings already ran: the rest is cancelled, not skipped.
-                    instance.phase = done(Outcome::Cancelled, Some(reason.clone()));
+                    let result = if already_running && cancelled {
+                        Outcome::Cancelled
+                    } else {
+                        Outcome::Skipped
+                    };
                     shared.emit(Event::JobSkipped {
                         job: instance.key.clone(),
                         name: instance.name.clone(),
                         reason: reason.clone(),
                         at: now(),
                     });
+                    instance.phase = done(result, Some(reason));
                 }
-                Some(reason) => {
-                    instance.phase = done(Outcome::Skipped, Some(reason.clone()));
-                    shared.emit(Event::JobSkipped {
-                        job: instance.key.clone(),
-                        name: instance.name.clone(),
-                        reason: reason.clone(),
-                        at: now(),
-                    });
-                }
-                None => instance.phase = Phase::Pending,
             }
         }
     }
 }
 
-/// `runs-on` naming another operating system: the job is skipped.
-fn other_os(shared: &Shared, node: &Node, host: &RunHost) -> Option<String> {
-    let token = node.job.runs_on.as_ref()?;
+/// The one instance that stands for a job whose matrix was never expanded
+/// (it was skipped or failed before), announced so views and history see it.
+fn placeholder(shared: &Shared, node: &Node) -> Instance {
+    shared.emit(Event::JobAdded {
+        info: JobInfo {
+            job: node.id.clone(),
+            id: node.id.clone(),
+            name: node.id.clone(),
+            needs: node.needs.clone(),
+        },
+        at: now(),
+    });
+    Instance {
+        key: node.id.clone(),
+        name: node.id.clone(),
+        matrix: Value::Object(IndexMap::new()),
+        strategy: Value::Null,
+        phase: Phase::Blocked,
+        cancel: CancelToken::new(),
+    }
+}
+
+/// `runs-on` naming another operating system for this instance (evaluated
+/// with its `matrix`): the instance is skipped.
+fn other_os(
+    runs_on: Option<&sluice_workflow::Token>,
+    contexts: &IndexMap<String, Value>,
+    instance: &Instance,
+) -> Option<String> {
+    let token = runs_on?;
+    let mut contexts = contexts.clone();
+    contexts.insert("matrix".into(), instance.matrix.clone());
+    contexts.insert("strategy".into(), instance.strategy.clone());
+    let host = RunHost {
+        contexts: &contexts,
+        status: Status::Step {
+            failed: false,
+            cancelled: false,
+        },
+        workspace: std::path::Path::new("."),
+    };
     let value = host.evaluate(token).ok()?;
     let labels: Vec<String> = match value {
         Value::String(s) => vec![s],
@@ -519,27 +585,20 @@ fn other_os(shared: &Shared, node: &Node, host: &RunHost) -> Option<String> {
             .iter()
             .map(|v| v.to_display_string().into_owned())
             .collect(),
-        Value::Object(map) => map
-            .get("labels")
-            .map(|l| match l {
-                Value::Array(items) => items
-                    .iter()
-                    .map(|v| v.to_display_string().into_owned())
-                    .collect(),
-                other => vec![other.to_display_string().into_owned()],
-            })
-            .unwrap_or_default(),
+        Value::Object(map) => match map.get("labels") {
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| v.to_display_string().into_owned())
+                .collect(),
+            Some(other) => vec![other.to_display_string().into_owned()],
+            None => Vec::new(),
+        },
         _ => Vec::new(),
     };
     let foreign = labels.iter().find(|l| {
         let l = l.to_ascii_lowercase();
         l.starts_with("windows") || l.starts_with("macos")
     })?;
-    shared.system_line(
-        &node.id,
-        None,
-        &format!("notice: skipping {}: runs-on '{foreign}'", node.id),
-    );
     Some(format!(
         "runs-on '{foreign}' names another operating system; this machine runs Linux"
     ))
@@ -547,7 +606,7 @@ fn other_os(shared: &Shared, node: &Node, host: &RunHost) -> Option<String> {
 
 fn expand_at_run_time(shared: &Shared, node: &Node, host: &RunHost) -> Vec<Instance> {
     let Some(token) = node.job.strategy.as_ref().and_then(|s| s.matrix.as_ref()) else {
-        return Vec::new();
+        return vec![placeholder(shared, node)];
     };
     let expanded = host
         .evaluate(token)
@@ -565,7 +624,8 @@ fn expand_at_run_time(shared: &Shared, node: &Node, host: &RunHost) -> Vec<Insta
                 .enumerate()
                 .map(|(i, instance)| {
                     let key = instance_key(&node.id, i, total, true);
-                    let name = instance.display_name(&node.id);
+                    // The values may come from other jobs' outputs.
+                    let name = shared.mask(&instance.display_name(&node.id));
                     shared.emit(Event::JobAdded {
                         info: JobInfo {
                             job: key.clone(),
@@ -592,22 +652,23 @@ fn expand_at_run_time(shared: &Shared, node: &Node, host: &RunHost) -> Vec<Insta
                 .collect()
         }
         Err(message) => {
+            let mut instance = placeholder(shared, node);
+            let reason = shared.mask(&format!("the matrix could not be expanded: {message}"));
             shared.system_line(
-                &node.id,
+                &instance.key,
                 None,
-                &format!("error: strategy.matrix: {message}"),
+                &format!("error: strategy.matrix: {}", shared.mask(&message)),
             );
-            vec![Instance {
-                key: node.id.clone(),
-                name: node.id.clone(),
-                matrix: Value::Object(IndexMap::new()),
-                strategy: Value::Null,
-                phase: done(
-                    Outcome::Failure,
-                    Some(format!("the matrix could not be expanded: {message}")),
-                ),
-                cancel: CancelToken::new(),
-            }]
+            shared.emit(Event::JobFinished {
+                job: instance.key.clone(),
+                name: instance.name.clone(),
+                result: Outcome::Failure,
+                duration_ms: 0,
+                outputs: IndexMap::new(),
+                at: now(),
+            });
+            instance.phase = done(Outcome::Failure, Some(reason));
+            vec![instance]
         }
     }
 }
@@ -626,11 +687,21 @@ fn finish_instance(
     let Some(instances) = node.instances.as_mut() else {
         return;
     };
-    let outputs: IndexMap<String, String> = report
-        .outputs
-        .iter()
-        .map(|(k, v)| (k.clone(), shared.mask(v)))
-        .collect();
+    // As on GitHub, an output that carries a secret is not passed on.
+    let mut outputs = IndexMap::new();
+    for (name, value) in report.outputs {
+        if shared.has_secret(&value) {
+            shared.system_line(
+                &instances[i].key,
+                None,
+                &format!(
+                    "warning: output '{name}' is not passed on because it may contain a secret"
+                ),
+            );
+        } else {
+            outputs.insert(name, value);
+        }
+    }
     let instance = &mut instances[i];
     shared.emit(Event::JobFinished {
         job: instance.key.clone(),
@@ -642,7 +713,7 @@ fn finish_instance(
     });
     instance.phase = Phase::Done {
         result: report.result,
-        outputs: report.outputs,
+        outputs,
         times: Some((begun, ended)),
         reason: None,
     };

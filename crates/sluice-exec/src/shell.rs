@@ -108,6 +108,18 @@ impl Shell {
         })
     }
 
+    /// The script as written to the file: GitHub wraps `pwsh` scripts so
+    /// that errors stop them and the last native exit code is theirs.
+    pub fn script_text(&self, script: &str) -> String {
+        if self.program == "pwsh" {
+            format!(
+                "$ErrorActionPreference = 'stop'\n{script}\nif ((Test-Path -LiteralPath variable:\\LASTEXITCODE)) {{ exit $LASTEXITCODE }}\n"
+            )
+        } else {
+            script.to_string()
+        }
+    }
+
     /// The arguments with `{0}` replaced by the script's path.
     pub fn arguments(&self, script: &Path) -> Vec<String> {
         let script = script.display().to_string();

@@ -19,6 +19,10 @@ use crate::shell::Shell;
 use crate::step_process::{self, Ending, ProcessSpec};
 use crate::workflow_commands::{self, CommandOptions, CommandParser, LineKind, WorkflowCommand};
 
+/// How long a step that starts after its job timed out may run (GitHub's
+/// default `cancel-timeout-minutes`).
+const AFTER_TIMEOUT_WINDOW: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+
 /// GitHub's limit on one step's summary.
 const MAX_SUMMARY_BYTES: usize = 1024 * 1024;
 
@@ -88,7 +92,9 @@ pub(crate) fn run_step(ctx: &StepContext, state: &mut JobState) -> StepRecord {
     // The step's env: the job's, then the step's own (which may use env).
     let mut env = state.job_env.clone();
     for (k, v) in &state.exported_env {
-        env.entry(k.clone()).or_insert_with(|| v.clone());
+        // GITHUB_ENV replaces workflow and job `env` (GitHub keeps both in
+        // one table); the step's own `env` below still wins.
+        env.insert(k.clone(), v.clone());
     }
     state
         .contexts
@@ -248,9 +254,16 @@ pub(crate) fn run_step(ctx: &StepContext, state: &mut JobState) -> StepRecord {
         }
     };
     let step_deadline = step_timeout.map(|t| started + t);
+    // Steps that run after the job's time is up (`if: always()` cleanups)
+    // get GitHub's cancel window instead of dying at once.
+    let job_deadline = if state.deadline <= started {
+        started + AFTER_TIMEOUT_WINDOW
+    } else {
+        state.deadline
+    };
     let deadline = match step_deadline {
-        Some(d) => d.min(state.deadline),
-        None => state.deadline,
+        Some(d) => d.min(job_deadline),
+        None => job_deadline,
     };
     let mut effects = Effects::default();
     let allow = |name: &str| {
@@ -258,13 +271,22 @@ pub(crate) fn run_step(ctx: &StepContext, state: &mut JobState) -> StepRecord {
             .or_else(|| process.env.iter().find(|(k, _)| k == name).map(|(_, v)| v))
             .is_some_and(|v| workflow_commands::allows_unsecure_commands(v))
     };
-    let mut parser = CommandParser::with_options(CommandOptions {
+    let options = CommandOptions {
         echo: false,
         allow_unsecure_commands: allow("ACTIONS_ALLOW_UNSECURE_COMMANDS"),
         allow_unsecure_stop_tokens: allow("ACTIONS_ALLOW_UNSECURE_STOPCOMMAND_TOKENS"),
-    });
+    };
+    // GitHub reads workflow commands from both streams; each stream keeps
+    // its own `stop-commands` state.
+    let mut stdout_parser = CommandParser::with_options(options);
+    let mut stderr_parser = CommandParser::with_options(options);
     let mut on_line = |stream: Stream, line: &str| {
-        handle_line(ctx, &mut parser, stream, line, &mut effects);
+        let parser = if stream == Stream::Stderr {
+            &mut stderr_parser
+        } else {
+            &mut stdout_parser
+        };
+        handle_line(ctx, parser, stream, line, &mut effects);
     };
     // A step that starts after a graceful cancel (an `if: always()`
     // cleanup) runs normally; only a further escalation stops it.
@@ -326,7 +348,9 @@ pub(crate) fn run_step(ctx: &StepContext, state: &mut JobState) -> StepRecord {
     for dir in effects.path.drain(..) {
         state.added_path.insert(0, dir);
     }
-    apply_file_commands(ctx, state, &files, &mut outputs);
+    if apply_file_commands(ctx, state, &files, &mut outputs) {
+        effects.failed = true;
+    }
     let mut hit_job_deadline = false;
     let outcome = match ending {
         Ending::Exited(0) if effects.failed => Outcome::Failure,
@@ -478,14 +502,13 @@ fn prepare_run(
         event_path: &ctx.shared.event_path,
     };
     let github = host.contexts.get("github").cloned().unwrap_or(Value::Null);
-    for (k, v) in &state.exported_env {
+    // `env` already layers the job's env, GITHUB_ENV and the step's env;
+    // GitHub's own variables come last because steps may not replace them.
+    for (k, v) in env {
         process_env.insert(k.clone(), v.clone());
     }
     for (k, v) in runner_env::default_variables(&github, &ctx.job.id, &ctx.step.id, &dirs, &files) {
         process_env.insert(k, v);
-    }
-    for (k, v) in env {
-        process_env.insert(k.clone(), v.clone());
     }
     let base_path = process_env
         .get("PATH")
@@ -503,7 +526,7 @@ fn prepare_run(
     // One script file per job and extension, overwritten by each step: the
     // previous step's shell has exited by now.
     let script_path = state.temp.join(format!("step-script.{}", shell.extension));
-    std::fs::write(&script_path, &script)
+    std::fs::write(&script_path, shell.script_text(&script))
         .map_err(|e| format!("cannot write the script to {}: {e}", script_path.display()))?;
     let shared = ctx.shared;
     shared.system_line(
@@ -517,7 +540,9 @@ fn prepare_run(
             args: shell.arguments(&script_path),
             cwd,
             env: process_env.into_iter().collect(),
-            tracking_id: state.tracking_id.clone(),
+            // The job's id plus the step: a timeout or cancel stops this
+            // step's tree only; the job's sweep (by prefix) finds it all.
+            tracking_id: format!("{}_s{}_", state.tracking_id, ctx.index),
         },
         files,
     ))
@@ -551,10 +576,6 @@ fn handle_line(
             at: now(),
         });
     };
-    if stream == Stream::Stderr {
-        log(stream, line);
-        return;
-    }
     let (command, echo) = match parser.parse_line(line) {
         LineKind::Output(text) => {
             log(stream, text);
@@ -587,7 +608,7 @@ fn handle_line(
             step: Some(ctx.index),
             level,
             message,
-            file: annotation.and_then(|a| a.file.clone()),
+            file: annotation.and_then(|a| a.file.as_deref().map(|f| shared.mask(f))),
             line: annotation.and_then(|a| a.line),
             col: annotation.and_then(|a| a.col),
             title: annotation.and_then(|a| a.title.as_deref().map(|t| shared.mask(t))),
@@ -641,27 +662,41 @@ fn apply_file_commands(
     state: &mut JobState,
     files: &CommandFiles,
     outputs: &mut IndexMap<String, String>,
-) {
+) -> bool {
     let shared = ctx.shared;
     let read = |path: &PathBuf| std::fs::read_to_string(path).unwrap_or_default();
     let report = |message: String| {
         shared.system_line(ctx.key, Some(ctx.index), &format!("error: {message}"))
     };
-    match file_commands::parse_key_values(&read(&files.output), "GITHUB_OUTPUT") {
-        Ok(pairs) => outputs.extend(pairs),
-        Err(e) => report(e.to_string()),
+    let mut malformed = false;
+    // As on GitHub: the pairs before a malformed line apply, and the
+    // malformed file fails the step.
+    let (pairs, error) = file_commands::parse_key_values_until_error(
+        &read(&files.output),
+        "GITHUB_OUTPUT",
+        file_commands::Newlines::HOST,
+    );
+    outputs.extend(pairs);
+    if let Some(e) = error {
+        report(e.to_string());
+        malformed = true;
     }
-    match file_commands::parse_key_values(&read(&files.env), "GITHUB_ENV") {
-        Ok(pairs) => {
-            for (name, value) in pairs {
-                if runner_env::settable_by_step(&name) {
-                    state.exported_env.insert(name, value);
-                } else {
-                    report(format!("GITHUB_ENV: steps may not set {name}"));
-                }
+    let (pairs, error) = file_commands::parse_key_values_until_error(
+        &read(&files.env),
+        "GITHUB_ENV",
+        file_commands::Newlines::HOST,
+    );
+    for (name, value) in pairs {
+        match file_commands::check_env_name(&name) {
+            Ok(()) => {
+                state.exported_env.insert(name, value);
             }
+            Err(blocked) => report(blocked.to_string()),
         }
-        Err(e) => report(e.to_string()),
+    }
+    if let Some(e) = error {
+        report(e.to_string());
+        malformed = true;
     }
     for dir in file_commands::parse_path_file(&read(&files.path)) {
         state.added_path.insert(0, dir);
@@ -683,4 +718,5 @@ fn apply_file_commands(
             at: now(),
         });
     }
+    malformed
 }

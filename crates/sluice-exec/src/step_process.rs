@@ -6,15 +6,19 @@ use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::time::{Duration, Instant};
 
 use crate::cancel::{CancelLevel, CancelToken};
 use crate::events::Stream;
 use crate::process_tree::{self, TRACKING_VAR};
 
-/// Longest line kept whole; longer output is split (bounded memory).
-const MAX_LINE: usize = 1 << 20;
+/// Longest line kept whole; longer output is split (bounded memory). Large
+/// enough that a secret is practically never cut in two at a split.
+const MAX_LINE: usize = 8 << 20;
+/// Lines in flight between the readers and the step's consumer: a chatty
+/// step is slowed down rather than buffered without bound.
+const CHANNEL_LINES: usize = 4096;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -78,11 +82,12 @@ pub fn run(
         .env(TRACKING_VAR, &tracking)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
+        .stderr(Stdio::piped());
+    new_session(&mut command);
     let mut child = command.spawn()?;
+    // The new session's id is also its process group's.
     let pgid = child.id() as i32;
-    let (tx, rx) = channel();
+    let (tx, rx) = sync_channel(CHANNEL_LINES);
     if let Some(stdout) = child.stdout.take() {
         spawn_reader(stdout, Stream::Stdout, tx.clone());
     }
@@ -109,7 +114,26 @@ pub fn run(
     )
 }
 
-fn spawn_reader(stream: impl Read + Send + 'static, kind: Stream, tx: Sender<Message>) {
+/// Starts the command in a session of its own: its own process group (so
+/// it can be stopped as a whole and a Ctrl-C at the terminal does not reach
+/// it), and no controlling terminal, so a program that would prompt on
+/// `/dev/tty` (sudo, ssh) fails at once instead of hanging — as on GitHub,
+/// where steps have no terminal.
+#[allow(unsafe_code)]
+fn new_session(command: &mut Command) {
+    // SAFETY: the closure runs in the child between fork and exec, where
+    // only async-signal-safe functions may be called; setsid(2) is one, and
+    // the closure allocates nothing.
+    unsafe {
+        command.pre_exec(|| {
+            nix::unistd::setsid()
+                .map(|_| ())
+                .map_err(std::io::Error::from)
+        });
+    }
+}
+
+fn spawn_reader(stream: impl Read + Send + 'static, kind: Stream, tx: SyncSender<Message>) {
     std::thread::spawn(move || {
         let mut reader = BufReader::with_capacity(64 * 1024, stream);
         let mut buffer = Vec::new();

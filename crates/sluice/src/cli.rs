@@ -50,7 +50,10 @@ pub enum Command {
     Logs(LogsArgs),
     /// Internal: the watcher that stops a run's processes if Sluice dies.
     #[command(name = "__reap", hide = true)]
-    Reap { prefix: String },
+    Reap {
+        prefix: String,
+        scratch: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

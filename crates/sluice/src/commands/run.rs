@@ -97,9 +97,10 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
         let jobs = select_jobs(&workflow, &args.only_jobs)?;
         let recorder = history.start_run(&workflow, &plan)?;
         let run_number = recorder.run_number();
-        let run_id = sluice_exec::ids::random_hex(12);
+        let run_id = sluice_exec::ids::numeric_id();
         let tracking_prefix = format!("sluice_{run_id}");
-        let _reaper = sluice_exec::reaper::ReaperGuard::start(&exe, &tracking_prefix);
+        let temp_root = std::env::temp_dir().join(format!("sluice-run-{run_id}"));
+        let _reaper = sluice_exec::reaper::ReaperGuard::start(&exe, &tracking_prefix, &temp_root);
         let spec = RunSpec {
             workflow_path: plan.workflow.path.clone(),
             workflow,
@@ -107,7 +108,7 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
             run_number,
             run_id: run_id.clone(),
             workspace: root.clone(),
-            temp_root: std::env::temp_dir().join(format!("sluice-run-{run_id}")),
+            temp_root,
             tool_cache: config.cache_dir.join("tool-cache"),
             secrets: secrets.clone(),
             vars: config.vars.clone(),

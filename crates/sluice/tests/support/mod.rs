@@ -164,6 +164,54 @@ pub fn job_lines(events: &[serde_json::Value], job: &str) -> Vec<String> {
         .collect()
 }
 
+/// A number no other test (or anything else) uses, for `sleep <marker>`.
+pub fn unique_marker() -> String {
+    let mut bytes = [0u8; 8];
+    use std::io::Read;
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .expect("random bytes");
+    let n = u64::from_le_bytes(bytes);
+    format!("{}.{:09}", 3000 + n % 997, (n >> 20) % 1_000_000_000)
+}
+
+/// Processes whose command line has the words `sleep <marker>` in a row
+/// (exact words, so one marker never matches another).
+pub fn sleepers(marker: &str) -> Vec<i32> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        let zombie = stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z'));
+        let words: Vec<String> = String::from_utf8_lossy(&cmdline)
+            .split(|c: char| c == '\0' || c.is_whitespace())
+            .map(|w| w.trim_matches('\'').to_string())
+            .collect();
+        let matched = words
+            .windows(2)
+            .any(|w| w[0].ends_with("sleep") && w[1] == marker);
+        if !zombie && matched {
+            found.push(pid);
+        }
+    }
+    found
+}
+
 /// Processes whose command line contains `marker`.
 pub fn processes_with(marker: &str) -> Vec<i32> {
     let mut found = Vec::new();

@@ -583,7 +583,7 @@ fn ctrl_c_cancels_gracefully_and_always_steps_still_run() {
     let repo = repo_with(&format!(
         "on: push\njobs:\n  long:\n    runs-on: x\n    steps:\n      - name: long step\n        run: |\n          trap 'echo got-term; exit 143' TERM\n          sleep {marker} &\n          wait\n      - name: cleanup\n        if: always()\n        run: sleep 1 && echo cleanup-ran\n      - name: normal\n        run: echo not-after-cancel\n"
     ));
-    let mut child = repo.spawn(&["run", "ci"]);
+    let child = repo.spawn(&["run", "ci"]);
     assert!(
         eventually(20, || !sleepers(&marker).is_empty()),
         "the step did not start"

@@ -69,6 +69,46 @@ pub enum AnnotationLevel {
     Notice,
 }
 
+/// Which cache a lookup used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CacheKind {
+    /// Sluice's step cache (`cache:` on a step).
+    Step,
+    /// `actions/cache` and its `restore`/`save` variants.
+    Key,
+}
+
+impl CacheKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CacheKind::Step => "step",
+            CacheKind::Key => "key",
+        }
+    }
+}
+
+/// How a cache lookup went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CacheResult {
+    /// The exact key was found.
+    Hit,
+    /// A restore key (or a prefix of the key) matched.
+    Partial,
+    Miss,
+}
+
+impl CacheResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CacheResult::Hit => "hit",
+            CacheResult::Partial => "partial",
+            CacheResult::Miss => "miss",
+        }
+    }
+}
+
 /// A job as announced at the start of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobInfo {
@@ -135,6 +175,9 @@ pub enum Event {
         conclusion: Outcome,
         exit_code: Option<i32>,
         duration_ms: u64,
+        /// The step did not run: its outputs and logs came from the cache.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        cached: bool,
         at: Timestamp,
     },
     Log {
@@ -165,6 +208,37 @@ pub enum Event {
         job: JobKey,
         step: usize,
         markdown: String,
+        at: Timestamp,
+    },
+    /// A cache was consulted: a step's own cache, or `actions/cache`.
+    CacheLookup {
+        job: JobKey,
+        step: usize,
+        kind: CacheKind,
+        /// The key looked up (for the step cache, its hash).
+        key: String,
+        result: CacheResult,
+        /// The key that matched, when it is not `key` (a restore key).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        matched_key: Option<String>,
+        /// Bytes written to restore the cached files.
+        bytes: u64,
+        duration_ms: u64,
+        /// For a step-cache hit: how long the step took when it ran.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        saved_ms: Option<u64>,
+        at: Timestamp,
+    },
+    /// Something was stored in the cache.
+    CacheSaved {
+        job: JobKey,
+        step: usize,
+        kind: CacheKind,
+        key: String,
+        /// Bytes the entry refers to, and bytes newly written to the store.
+        bytes: u64,
+        new_bytes: u64,
+        duration_ms: u64,
         at: Timestamp,
     },
     RunFinished {

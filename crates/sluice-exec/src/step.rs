@@ -427,6 +427,7 @@ fn finish(
         conclusion,
         exit_code,
         duration_ms: started.elapsed().as_millis() as u64,
+        cached: false,
         at: now(),
     });
     StepRecord {

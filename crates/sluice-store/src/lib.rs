@@ -17,6 +17,7 @@
 //! recorded: the next [`History::open`] marks its run `interrupted` and
 //! imports its spooled lines.
 
+mod cache_queries;
 mod database;
 mod error;
 mod history;
@@ -40,8 +41,8 @@ pub use history::{History, NewRun};
 pub use log_filter::{JobSelector, LogFilter, StepSelector};
 pub use recorder::Recorder;
 pub use records::{
-    AnnotationRecord, JobRecord, LogLine, RecoveredRun, RunDetail, RunSummary, StepRecord,
-    StepSummaryRecord,
+    AnnotationRecord, CacheKindStats, CacheLookupRecord, CacheStats, JobRecord, LogLine,
+    RecoveredRun, RunDetail, RunSummary, StepRecord, StepSummaryRecord,
 };
 pub use run_queries::RunQuery;
 pub use status::Status;

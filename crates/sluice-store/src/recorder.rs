@@ -269,6 +269,7 @@ impl RecorderState {
                 conclusion,
                 exit_code,
                 duration_ms,
+                cached,
                 at,
             } => {
                 let closed: Vec<PathBuf> =
@@ -281,13 +282,13 @@ impl RecorderState {
                         .execute(
                             "INSERT INTO steps (run_id, job_key, step_index, step_id, name, status,
                                                 outcome, conclusion, exit_code, finished_at,
-                                                duration_ms)
-                             VALUES (?1, ?2, ?3, '', '', ?4, ?5, ?6, ?7, ?8, ?9)
+                                                duration_ms, cached)
+                             VALUES (?1, ?2, ?3, '', '', ?4, ?5, ?6, ?7, ?8, ?9, ?10)
                              ON CONFLICT (run_id, job_key, step_index) DO UPDATE SET
                                  status = excluded.status, outcome = excluded.outcome,
                                  conclusion = excluded.conclusion, exit_code = excluded.exit_code,
                                  finished_at = excluded.finished_at,
-                                 duration_ms = excluded.duration_ms",
+                                 duration_ms = excluded.duration_ms, cached = excluded.cached",
                             params![
                                 run_id,
                                 job,
@@ -297,7 +298,8 @@ impl RecorderState {
                                 outcome_text(*conclusion),
                                 exit_code,
                                 to_sql_u64(*at),
-                                to_sql_u64(*duration_ms)
+                                to_sql_u64(*duration_ms),
+                                *cached
                             ],
                         )
                         .map_err(|e| {
@@ -353,6 +355,71 @@ impl RecorderState {
                     .map_err(|e| {
                         db.error(format!("record the summary of step {step} of {job}"), e)
                     })?;
+                Ok(())
+            }),
+            Event::CacheLookup {
+                job,
+                step,
+                kind,
+                key,
+                result,
+                matched_key,
+                bytes,
+                duration_ms,
+                saved_ms,
+                at,
+            } => self.db.write("record a cache lookup", |db| {
+                db.conn()
+                    .execute(
+                        "INSERT INTO cache_events (run_id, job_key, step_index, action, kind,
+                                                   cache_key, result, matched_key, bytes,
+                                                   duration_ms, saved_ms, at)
+                         VALUES (?1, ?2, ?3, 'lookup', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                        params![
+                            run_id,
+                            job,
+                            *step as i64,
+                            kind.as_str(),
+                            key,
+                            result.as_str(),
+                            matched_key,
+                            to_sql_u64(*bytes),
+                            to_sql_u64(*duration_ms),
+                            saved_ms.map(to_sql_u64),
+                            to_sql_u64(*at)
+                        ],
+                    )
+                    .map_err(|e| db.error("record a cache lookup", e))?;
+                Ok(())
+            }),
+            Event::CacheSaved {
+                job,
+                step,
+                kind,
+                key,
+                bytes,
+                new_bytes,
+                duration_ms,
+                at,
+            } => self.db.write("record a cache save", |db| {
+                db.conn()
+                    .execute(
+                        "INSERT INTO cache_events (run_id, job_key, step_index, action, kind,
+                                                   cache_key, bytes, new_bytes, duration_ms, at)
+                         VALUES (?1, ?2, ?3, 'save', ?4, ?5, ?6, ?7, ?8, ?9)",
+                        params![
+                            run_id,
+                            job,
+                            *step as i64,
+                            kind.as_str(),
+                            key,
+                            to_sql_u64(*bytes),
+                            to_sql_u64(*new_bytes),
+                            to_sql_u64(*duration_ms),
+                            to_sql_u64(*at)
+                        ],
+                    )
+                    .map_err(|e| db.error("record a cache save", e))?;
                 Ok(())
             }),
             Event::RunFinished {

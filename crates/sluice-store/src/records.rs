@@ -84,6 +84,9 @@ pub struct StepRecord {
     pub started_at: Option<Timestamp>,
     pub finished_at: Option<Timestamp>,
     pub duration_ms: Option<u64>,
+    /// Restored from the step cache instead of run.
+    #[serde(default)]
+    pub cached: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -134,4 +137,46 @@ pub struct RecoveredRun {
     pub workflow: String,
     /// Log lines rescued from its spool files.
     pub recovered_lines: u64,
+}
+
+/// What the cache did, summed over runs (`sluice cache stats`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheStats {
+    pub lookups: u64,
+    pub hits: u64,
+    /// Restored from a restore key (actions/cache) rather than the exact key.
+    pub partial_hits: u64,
+    pub misses: u64,
+    /// Bytes written while restoring.
+    pub bytes_restored: u64,
+    /// Time spent looking up and restoring.
+    pub restore_ms: u64,
+    /// For step-cache hits: what the skipped steps took when they ran,
+    /// minus the time their restore took.
+    pub time_saved_ms: u64,
+    pub saves: u64,
+    /// Bytes newly written to the store by saves.
+    pub bytes_saved: u64,
+    /// Per kind (`step`, `key`): lookups, hits.
+    pub by_kind: Vec<CacheKindStats>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheKindStats {
+    pub kind: String,
+    pub lookups: u64,
+    pub hits: u64,
+    pub partial_hits: u64,
+}
+
+/// One recorded cache lookup, newest first (`sluice cache why`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheLookupRecord {
+    pub run: u64,
+    pub job: JobKey,
+    pub step: usize,
+    pub kind: String,
+    pub key: String,
+    pub result: String,
+    pub at: Timestamp,
 }

@@ -197,7 +197,7 @@ fn read_jobs(db: &Database, run_id: i64) -> Result<Vec<JobRecord>, StoreError> {
         .conn()
         .prepare_cached(
             "SELECT job_key, step_index, step_id, name, status, outcome, conclusion, exit_code,
-                    started_at, finished_at, duration_ms
+                    started_at, finished_at, duration_ms, cached
              FROM steps WHERE run_id = ?1 ORDER BY job_key, step_index",
         )
         .map_err(|e| db.error("read steps", e))?;
@@ -215,6 +215,7 @@ fn read_jobs(db: &Database, run_id: i64) -> Result<Vec<JobRecord>, StoreError> {
                 started_at: get_opt_u64(row, 8)?,
                 finished_at: get_opt_u64(row, 9)?,
                 duration_ms: get_opt_u64(row, 10)?,
+                cached: row.get(11)?,
             };
             Ok((job, step))
         })

@@ -1,5 +1,6 @@
 //! Behaviour of the history store, through its public API only.
 
+mod cache_events;
 mod corruption;
 mod log_filters;
 mod migrations;

@@ -132,6 +132,7 @@ impl<'a> Script<'a> {
             conclusion,
             exit_code,
             duration_ms: 7,
+            cached: false,
             at,
         });
     }

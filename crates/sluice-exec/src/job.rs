@@ -53,28 +53,33 @@ pub(crate) struct JobState {
     pub temp: PathBuf,
     pub files_dir: PathBuf,
     pub tracking_id: String,
+    /// A `Cell` so that steps can create the directories while the job's
+    /// contexts are borrowed for evaluation.
+    pub dirs_ready: std::cell::Cell<bool>,
+}
+
+impl JobState {
+    /// Creates the job's scratch directories the first time they are needed.
+    pub fn ensure_dirs(&self) -> Result<(), String> {
+        if !self.dirs_ready.get() {
+            for dir in [&self.temp, &self.files_dir] {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            }
+            self.dirs_ready.set(true);
+        }
+        Ok(())
+    }
 }
 
 pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
     let spec = shared.spec;
     let job = instance.job;
     let key = &instance.key;
+    // Created when a step first needs them (see `JobState::ensure_dirs`).
     let job_dir = spec.temp_root.join(sanitize(key));
     let temp = job_dir.join("tmp");
     let files_dir = job_dir.join("file_commands");
-    if let Err(e) =
-        std::fs::create_dir_all(&temp).and_then(|()| std::fs::create_dir_all(&files_dir))
-    {
-        shared.system_line(
-            key,
-            None,
-            &format!(
-                "error: cannot create the job's directories in {}: {e}",
-                job_dir.display()
-            ),
-        );
-        return failed();
-    }
     let tracking_id = format!(
         "{}_{}_{}",
         spec.tracking_prefix,
@@ -175,6 +180,7 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
         temp: temp.clone(),
         files_dir,
         tracking_id: tracking_id.clone(),
+        dirs_ready: std::cell::Cell::new(false),
     };
     let mut timed_out = false;
     for (index, step) in job.steps().iter().enumerate() {
@@ -213,11 +219,15 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
     }
 
     // Whatever the job's steps left running (servers, daemons) ends with it.
-    process_tree::terminate_tree(None, &tracking_id, Duration::from_secs(2));
+    if state.dirs_ready.get() {
+        process_tree::terminate_tree(None, &tracking_id, Duration::from_secs(2));
+    }
 
     let cancelled = cancel_level() != CancelLevel::None || timed_out;
     let outputs = job_outputs(shared, key, job, &state);
-    let _ = std::fs::remove_dir_all(&job_dir);
+    if state.dirs_ready.get() {
+        let _ = std::fs::remove_dir_all(&job_dir);
+    }
     let result = match (state.failed, cancelled) {
         (_, true) if timed_out => Outcome::Failure,
         (_, true) => Outcome::Cancelled,

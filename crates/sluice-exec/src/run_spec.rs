@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::RwLock;
+use std::sync::{OnceLock, RwLock};
 use std::time::Duration;
 
 use indexmap::IndexMap;
@@ -12,6 +12,7 @@ use sluice_workflow::Workflow;
 use crate::cancel::CancelToken;
 use crate::events::{Event, EventSink, JobKey, Stream, now};
 use crate::mask::Masker;
+use crate::reaper::ReaperGuard;
 
 /// Everything a run needs that does not change while it runs.
 pub struct RunSpec {
@@ -44,6 +45,9 @@ pub struct RunSpec {
     pub base_env: Vec<(String, String)>,
     /// The prefix of every tracking id in this run.
     pub tracking_prefix: String,
+    /// Sluice's own executable, to start the watcher that stops the run's
+    /// processes if Sluice dies ([`crate::reaper`]); `None` runs without it.
+    pub reaper_exe: Option<PathBuf>,
 }
 
 /// What the jobs of a run share.
@@ -54,6 +58,9 @@ pub(crate) struct Shared<'a> {
     pub cancel: CancelToken,
     /// The event payload written for `GITHUB_EVENT_PATH`.
     pub event_path: PathBuf,
+    /// Set up the first time a process is about to start: a run whose
+    /// steps all come from the cache never pays for it.
+    pub processes_ready: OnceLock<Result<Option<ReaperGuard>, String>>,
 }
 
 impl Shared<'_> {
@@ -80,6 +87,32 @@ impl Shared<'_> {
         if let Ok(mut masker) = self.masker.write() {
             masker.add(value);
         }
+    }
+
+    /// Readies the run for starting processes (once): its private scratch
+    /// directory, the event payload file, and the watcher.
+    pub fn prepare_for_processes(&self) -> Result<(), String> {
+        let ready = self.processes_ready.get_or_init(|| {
+            use std::os::unix::fs::DirBuilderExt;
+            let spec = self.spec;
+            // Scripts and command files may contain secrets: only we may read them.
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&spec.temp_root)
+                .map_err(|e| format!("cannot create {}: {e}", spec.temp_root.display()))?;
+            let payload = spec.plan.github.get("event").cloned().unwrap_or_default();
+            std::fs::write(
+                &self.event_path,
+                serde_json::to_vec_pretty(&payload).unwrap_or_default(),
+            )
+            .map_err(|e| format!("cannot write {}: {e}", self.event_path.display()))?;
+            Ok(spec
+                .reaper_exe
+                .as_ref()
+                .map(|exe| ReaperGuard::start(exe, &spec.tracking_prefix, &spec.temp_root)))
+        });
+        ready.as_ref().map(|_| ()).map_err(Clone::clone)
     }
 
     /// A log line from Sluice itself about a job or step.

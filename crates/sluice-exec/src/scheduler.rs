@@ -132,19 +132,6 @@ impl Node<'_> {
 pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunReport {
     let started = Instant::now();
     let event_path = spec.temp_root.join("event.json");
-    // Scripts and command files may contain secrets: only we may read them.
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        let _ = std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&spec.temp_root);
-    }
-    let payload = spec.plan.github.get("event").cloned().unwrap_or_default();
-    let _ = std::fs::write(
-        &event_path,
-        serde_json::to_vec_pretty(&payload).unwrap_or_default(),
-    );
     let mut masker = Masker::new();
     for value in spec.secrets.values() {
         masker.add(value);
@@ -155,6 +142,7 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
         masker: RwLock::new(masker),
         cancel: cancel.clone(),
         event_path,
+        processes_ready: std::sync::OnceLock::new(),
     };
     let mut nodes = build_nodes(spec);
     shared.emit(Event::RunStarted {

@@ -493,6 +493,8 @@ fn prepare_run(
         ));
     }
 
+    ctx.shared.prepare_for_processes()?;
+    state.ensure_dirs()?;
     let files = CommandFiles::create(&state.files_dir)
         .map_err(|e| format!("cannot create the step's command files: {e}"))?;
     let mut process_env: IndexMap<String, String> = spec.base_env.iter().cloned().collect();

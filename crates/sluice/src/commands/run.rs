@@ -100,7 +100,6 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
         let run_id = sluice_exec::ids::numeric_id();
         let tracking_prefix = format!("sluice_{run_id}");
         let temp_root = std::env::temp_dir().join(format!("sluice-run-{run_id}"));
-        let _reaper = sluice_exec::reaper::ReaperGuard::start(&exe, &tracking_prefix, &temp_root);
         let spec = RunSpec {
             workflow_path: plan.workflow.path.clone(),
             workflow,
@@ -117,6 +116,7 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
             selected_jobs: jobs,
             base_env: base_env(),
             tracking_prefix,
+            reaper_exe: Some(exe.clone()),
         };
         let color = render::use_color(color_choice, std::io::stdout().is_terminal());
         let (report, live) = if args.json {

@@ -101,7 +101,26 @@ impl EventSink for PlainView {
                 };
                 format!("[{job}] {level}: {message}{place}")
             }
-            Event::StepSummary { .. } => return,
+            Event::StepSummary { .. } | Event::CacheSaved { .. } => return,
+            Event::CacheLookup {
+                job,
+                step,
+                kind,
+                result,
+                matched_key,
+                ..
+            } => {
+                let step = self.step_name(job, Some(*step)).unwrap_or_default();
+                let what = match kind {
+                    sluice_exec::events::CacheKind::Step => "step cache",
+                    sluice_exec::events::CacheKind::Key => "cache",
+                };
+                let matched = matched_key
+                    .as_ref()
+                    .map(|k| format!(" (restored from {k})"))
+                    .unwrap_or_default();
+                format!("[{job}] [{step}] {what} {}{matched}", result.as_str())
+            }
             Event::StepFinished {
                 job,
                 step,
@@ -109,12 +128,17 @@ impl EventSink for PlainView {
                 conclusion,
                 exit_code,
                 duration_ms,
+                cached,
                 ..
             } => {
                 let name = self.step_name(job, Some(*step)).unwrap_or_default();
                 let (mark, _) = outcome_mark(*outcome);
                 let took = duration(Duration::from_millis(*duration_ms));
-                let mut line = format!("[{job}] {} {name} ({took})", paint(mark, *outcome, color));
+                let how = if *cached { ", from the cache" } else { "" };
+                let mut line = format!(
+                    "[{job}] {} {name} ({took}{how})",
+                    paint(mark, *outcome, color)
+                );
                 if *outcome == Outcome::Failure {
                     if let Some(code) = exit_code {
                         line.push_str(&format!(", exit code {code}"));

@@ -29,6 +29,8 @@ pub(crate) struct JobInstance<'a> {
     pub needs: Value,
     /// Cancels this instance only (fail-fast of a matrix).
     pub own_cancel: CancelToken,
+    /// Step-cache keys of the cached steps of the jobs this job needs.
+    pub upstream_keys: IndexMap<String, Vec<String>>,
 }
 
 /// How a job ended.
@@ -37,6 +39,10 @@ pub(crate) struct JobReport {
     /// The conclusion (after `continue-on-error`).
     pub result: Outcome,
     pub outputs: IndexMap<String, String>,
+    /// Keys of the job's steps that have `cache:`, for the jobs that need it.
+    pub cache_keys: Vec<String>,
+    /// Steps with `cache:` that were looked up, and those restored.
+    pub cached_steps: (u64, u64),
 }
 
 /// The job's state while its steps run.
@@ -56,6 +62,8 @@ pub(crate) struct JobState {
     /// A `Cell` so that steps can create the directories while the job's
     /// contexts are borrowed for evaluation.
     pub dirs_ready: std::cell::Cell<bool>,
+    /// What `actions/cache` steps will save when the job ends.
+    pub post_saves: Vec<crate::actions::PostSave>,
 }
 
 impl JobState {
@@ -181,7 +189,10 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
         files_dir,
         tracking_id: tracking_id.clone(),
         dirs_ready: std::cell::Cell::new(false),
+        post_saves: Vec::new(),
     };
+    let mut cache_keys = Vec::new();
+    let mut cached_steps = (0u64, 0u64);
     let mut timed_out = false;
     for (index, step) in job.steps().iter().enumerate() {
         if Instant::now() >= state.deadline && !timed_out {
@@ -203,10 +214,16 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
             index,
             cancel_level: &cancel_level,
             job_timed_out: timed_out,
+            upstream_keys: &instance.upstream_keys,
         };
         let record: StepRecord = run_step(&context, &mut state);
         if record.conclusion == Outcome::Failure {
             state.failed = true;
+        }
+        if let Some(key) = &record.cache_key {
+            cache_keys.push(key.clone());
+            cached_steps.0 += 1;
+            cached_steps.1 += u64::from(record.cached);
         }
         if record.timed_out_job {
             timed_out = true;
@@ -217,6 +234,8 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
         let status = if state.failed { "failure" } else { "success" };
         state.contexts.insert("job".into(), job_context(status));
     }
+
+    run_post_saves(shared, key, job, &mut state, &cancel_level);
 
     // Whatever the job's steps left running (servers, daemons) ends with it.
     if state.dirs_ready.get() {
@@ -235,13 +254,77 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
         (true, false) => Outcome::Failure,
         (false, false) => Outcome::Success,
     };
-    JobReport { result, outputs }
+    JobReport {
+        result,
+        outputs,
+        cache_keys,
+        cached_steps,
+    }
+}
+
+/// The post steps of `actions/cache`, in reverse order, as GitHub runs
+/// them: after the job's steps, saving only if the job succeeded (unless
+/// `save-always`).
+fn run_post_saves(
+    shared: &Shared,
+    key: &JobKey,
+    job: &Job,
+    state: &mut JobState,
+    cancel_level: &dyn Fn() -> CancelLevel,
+) {
+    let posts: Vec<crate::actions::PostSave> = state.post_saves.drain(..).rev().collect();
+    let steps = job.steps();
+    for (k, post) in posts.iter().enumerate() {
+        let succeeded = !state.failed && cancel_level() == CancelLevel::None;
+        if !succeeded && !post.always {
+            continue;
+        }
+        let Some(step) = steps.get(post.step) else {
+            continue;
+        };
+        let index = steps.len() + k;
+        let ctx = StepContext {
+            shared,
+            key,
+            job,
+            step,
+            index,
+            cancel_level,
+            job_timed_out: false,
+            upstream_keys: &IndexMap::new(),
+        };
+        let started = std::time::Instant::now();
+        let name = match &step.action {
+            sluice_workflow::StepAction::Uses { uses, .. } => format!("Post Run {}", uses.value),
+            _ => "Post".to_string(),
+        };
+        shared.emit(crate::events::Event::StepStarted {
+            job: key.clone(),
+            step: index,
+            step_id: format!("post-{}", step.id),
+            name,
+            at: crate::events::now(),
+        });
+        crate::actions::save_cache(&ctx, &post.request);
+        shared.emit(crate::events::Event::StepFinished {
+            job: key.clone(),
+            step: index,
+            outcome: Outcome::Success,
+            conclusion: Outcome::Success,
+            exit_code: None,
+            duration_ms: started.elapsed().as_millis() as u64,
+            cached: false,
+            at: crate::events::now(),
+        });
+    }
 }
 
 fn failed() -> JobReport {
     JobReport {
         result: Outcome::Failure,
         outputs: IndexMap::new(),
+        cache_keys: Vec::new(),
+        cached_steps: (0, 0),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Everything that touches the host: git, files for `hashFiles`, processes
 //! and the scheduler that runs a workflow's jobs as a DAG.
 
+mod actions;
 pub mod cancel;
 pub mod eval_host;
 pub mod events;
@@ -15,8 +16,11 @@ pub mod reaper;
 pub mod run_spec;
 pub mod runner_env;
 pub mod scheduler;
+mod script_step;
 pub mod shell;
 mod step;
+pub mod step_cache;
+pub mod step_output;
 pub mod step_process;
 pub mod workflow_commands;
 

@@ -45,6 +45,9 @@ pub struct RunSpec {
     pub base_env: Vec<(String, String)>,
     /// The prefix of every tracking id in this run.
     pub tracking_prefix: String,
+    /// The content-addressed cache (step cache and `actions/cache`);
+    /// `None` when it could not be opened (steps then run uncached).
+    pub cache: Option<std::sync::Arc<sluice_cache::Cache>>,
     /// Sluice's own executable, to start the watcher that stops the run's
     /// processes if Sluice dies ([`crate::reaper`]); `None` runs without it.
     pub reaper_exe: Option<PathBuf>,

@@ -28,6 +28,8 @@ pub struct RunReport {
     pub jobs: Vec<JobSummary>,
     pub duration: Duration,
     pub critical_path: Vec<JobKey>,
+    /// Steps with `cache:` that were looked up, and how many were restored.
+    pub cached_steps: (u64, u64),
 }
 
 #[derive(Debug, Clone)]
@@ -52,6 +54,8 @@ enum Phase {
         outputs: IndexMap<String, String>,
         times: Option<(Instant, Instant)>,
         reason: Option<String>,
+        /// Step-cache keys of the instance's cached steps.
+        cache_keys: Vec<String>,
     },
 }
 
@@ -158,9 +162,11 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
     });
 
     let (tx, rx) = channel::<(usize, usize, JobReport, Instant, Instant)>();
+    let mut cached_steps = (0u64, 0u64);
     std::thread::scope(|scope| {
         let mut running = 0usize;
         let mut saw_cancel = false;
+        let cached_steps = &mut cached_steps;
         loop {
             if !saw_cancel && shared.cancel.is_cancelled() {
                 saw_cancel = true;
@@ -188,6 +194,7 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
                 let limit = nodes[n].max_parallel.unwrap_or(usize::MAX);
                 let job = nodes[n].job;
                 let needs = needs_context(&nodes_needs_snapshot(&nodes, n));
+                let upstream = upstream_keys(&nodes, n);
                 let Some(instances) = nodes[n].instances.as_mut() else {
                     continue;
                 };
@@ -217,6 +224,7 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
                         strategy: instance.strategy.clone(),
                         needs: needs.clone(),
                         own_cancel: instance.cancel.clone(),
+                        upstream_keys: upstream.clone(),
                     };
                     let tx = tx.clone();
                     let shared = &shared;
@@ -230,6 +238,8 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
                         .unwrap_or_else(|_| JobReport {
                             result: Outcome::Failure,
                             outputs: IndexMap::new(),
+                            cache_keys: Vec::new(),
+                            cached_steps: (0, 0),
                         });
                         let _ = tx.send((n, i, report, begun, Instant::now()));
                     });
@@ -257,6 +267,8 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
             match rx.recv_timeout(Duration::from_millis(100)) {
                 Ok((n, i, report, begun, ended)) => {
                     running -= 1;
+                    cached_steps.0 += report.cached_steps.0;
+                    cached_steps.1 += report.cached_steps.1;
                     finish_instance(&shared, &mut nodes, n, i, report, begun, ended);
                 }
                 Err(RecvTimeoutError::Timeout) => {}
@@ -281,6 +293,7 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
         jobs: summaries,
         duration,
         critical_path,
+        cached_steps,
     }
 }
 
@@ -403,7 +416,29 @@ fn done(result: Outcome, reason: Option<String>) -> Phase {
         outputs: IndexMap::new(),
         times: None,
         reason,
+        cache_keys: Vec::new(),
     }
+}
+
+/// The step-cache keys of the jobs `nodes[n]` needs, by job id.
+fn upstream_keys(nodes: &[Node], n: usize) -> IndexMap<String, Vec<String>> {
+    nodes[n]
+        .needs
+        .iter()
+        .filter_map(|need| nodes.iter().find(|x| x.id.eq_ignore_ascii_case(need)))
+        .map(|x| {
+            let keys = x
+                .instances
+                .iter()
+                .flatten()
+                .flat_map(|i| match &i.phase {
+                    Phase::Done { cache_keys, .. } => cache_keys.clone(),
+                    _ => Vec::new(),
+                })
+                .collect();
+            (x.id.clone(), keys)
+        })
+        .collect()
 }
 
 /// Decides every job whose needs have all finished: evaluates its `if`,
@@ -704,6 +739,7 @@ fn finish_instance(
         outputs,
         times: Some((begun, ended)),
         reason: None,
+        cache_keys: report.cache_keys,
     };
     if report.result == Outcome::Failure && fail_fast {
         for sibling in instances.iter_mut() {

@@ -48,6 +48,8 @@ pub enum Command {
     Show(ShowArgs),
     /// Print the logs of a run, a job, or a step.
     Logs(LogsArgs),
+    /// Inspect and maintain the cache: ls, stats, why, prune, verify, clear.
+    Cache(CacheArgs),
     /// Internal: the watcher that stops a run's processes if Sluice dies.
     #[command(name = "__reap", hide = true)]
     Reap {
@@ -190,4 +192,40 @@ pub struct EventArgs {
     /// For pull_request: the base branch (default: the repository's default branch).
     #[arg(long, value_name = "BRANCH")]
     pub base: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CacheArgs {
+    #[command(subcommand)]
+    pub command: CacheCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// List the cache's entries: step-cache results and actions/cache keys.
+    Ls {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Also list recorded misses (what `why` compares).
+        #[arg(long)]
+        all: bool,
+    },
+    /// Hit rate, bytes stored and restored, and time saved.
+    Stats {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Over the last N days.
+        #[arg(long, default_value_t = 30)]
+        days: u64,
+    },
+    /// Explain why a step's cache missed: JOB or JOB/STEP (its id or number).
+    Why { step: String },
+    /// Apply the size and age limits now.
+    Prune,
+    /// Rehash every stored blob; corrupt ones are removed.
+    Verify,
+    /// Remove everything from the cache.
+    Clear,
 }

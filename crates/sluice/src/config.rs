@@ -16,6 +16,10 @@ struct File {
     cache_dir: Option<PathBuf>,
     jobs: Option<usize>,
     cancel_grace_seconds: Option<f64>,
+    /// Largest the cache may grow, e.g. "10GiB", "500MB".
+    cache_max_size: Option<String>,
+    /// Cache entries unused for longer are evicted.
+    cache_max_age_days: Option<f64>,
     #[serde(default)]
     vars: IndexMap<String, String>,
 }
@@ -33,6 +37,10 @@ pub struct Config {
     pub cancel_grace: Duration,
     /// The `vars` context.
     pub vars: IndexMap<String, String>,
+    /// The cache's size cap, in bytes.
+    pub cache_max_bytes: u64,
+    /// How long an unused cache entry is kept.
+    pub cache_max_age: Duration,
 }
 
 /// Flag values that override everything else.
@@ -88,9 +96,28 @@ impl Config {
             };
             vars.insert(k.to_string(), v.to_string());
         }
+        let env_text = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let cache_max_bytes = match env_text("SLUICE_CACHE_MAX_SIZE").or(file.cache_max_size) {
+            Some(text) => parse_size(&text).with_context(|| format!("cache size '{text}'"))?,
+            None => 10 * 1024 * 1024 * 1024,
+        };
+        let cache_max_age_days = match env_text("SLUICE_CACHE_MAX_AGE_DAYS") {
+            Some(text) => text
+                .parse::<f64>()
+                .ok()
+                .filter(|d| d.is_finite() && *d > 0.0)
+                .with_context(|| {
+                    format!("SLUICE_CACHE_MAX_AGE_DAYS={text} is not a positive number of days")
+                })?,
+            None => file.cache_max_age_days.unwrap_or(7.0),
+        };
         Ok(Config {
             state_dir,
             cache_dir,
+            cache_max_bytes,
+            cache_max_age: Duration::from_secs_f64(
+                cache_max_age_days.clamp(0.0, 36_500.0) * 86_400.0,
+            ),
             jobs,
             cancel_grace: Duration::from_secs_f64(
                 file.cancel_grace_seconds.unwrap_or(10.0).clamp(0.0, 3600.0),
@@ -98,6 +125,33 @@ impl Config {
             vars,
         })
     }
+}
+
+/// A size with an optional unit: `1048576`, `500MB`, `10GiB`, `2 gb`.
+pub fn parse_size(text: &str) -> Result<u64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .ok()
+        .filter(|n: &f64| n.is_finite() && *n >= 0.0)
+        .context("not a size")?;
+    let factor: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "kib" => 1024.0,
+        "m" | "mb" => 1e6,
+        "mib" => 1024.0 * 1024.0,
+        "g" | "gb" => 1e9,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "t" | "tb" => 1e12,
+        "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        other => bail!("unknown unit '{other}' (use B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)"),
+    };
+    Ok((number * factor) as u64)
 }
 
 /// `$XDG_CACHE_HOME/sluice`, else `~/.cache/sluice`.
@@ -124,4 +178,19 @@ pub fn ensure_ignored(state_dir: &Path) -> Result<()> {
         .with_context(|| format!("cannot write {}", ignore.display()))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1024").unwrap(), 1024);
+        assert_eq!(parse_size("10GiB").unwrap(), 10 * 1024 * 1024 * 1024);
+        assert_eq!(parse_size("500 MB").unwrap(), 500_000_000);
+        assert_eq!(parse_size("1.5kib").unwrap(), 1536);
+        assert!(parse_size("ten").is_err());
+        assert!(parse_size("5 parsecs").is_err());
+    }
 }

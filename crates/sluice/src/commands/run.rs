@@ -89,6 +89,7 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
         );
     }
 
+    let cache = open_cache(&config);
     let cancel = CancelToken::new();
     let _signals = crate::signals::install(cancel.clone())?;
     let exe = std::env::current_exe().context("cannot find Sluice's own executable")?;
@@ -117,6 +118,7 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
             base_env: base_env(),
             tracking_prefix,
             reaper_exe: Some(exe.clone()),
+            cache: cache.clone(),
         };
         let color = render::use_color(color_choice, std::io::stdout().is_terminal());
         let (report, live) = if args.json {
@@ -146,12 +148,36 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
         if !args.json {
             crate::output::text(&summary::render(run_number, &report, color));
         }
+        if let Some(cache) = &cache {
+            // Keep the cache within its limits; cheap when nothing is due.
+            if let Err(e) = cache.maybe_prune() {
+                eprintln!("warning: the cache could not be pruned: {e}");
+            }
+        }
         status = status.max(run_status);
         if cancel.is_cancelled() {
             break;
         }
     }
     Ok(status)
+}
+
+/// The cache store; without one (an unwritable cache directory, say) the
+/// run goes on uncached, with a warning.
+pub fn open_cache(config: &Config) -> Option<std::sync::Arc<sluice_cache::Cache>> {
+    let mut cache_config = sluice_cache::CacheConfig::new(&config.cache_dir);
+    cache_config.max_bytes = config.cache_max_bytes;
+    cache_config.max_age = config.cache_max_age;
+    match sluice_cache::Cache::open(cache_config) {
+        Ok(cache) => Some(std::sync::Arc::new(cache)),
+        Err(e) => {
+            eprintln!(
+                "warning: the cache in {} cannot be used ({e}); steps run without it",
+                config.cache_dir.display()
+            );
+            None
+        }
+    }
 }
 
 /// `--job ID`: those jobs and everything they need, transitively.

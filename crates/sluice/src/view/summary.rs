@@ -40,6 +40,16 @@ pub fn render(run_number: u64, report: &RunReport, color: bool) -> String {
         ));
     }
     out.push('\n');
+    let (cacheable, restored) = report.cached_steps;
+    if cacheable > 0 && restored == cacheable {
+        out.push_str(&format!(
+            "all {cacheable} cacheable steps were restored from the cache\n"
+        ));
+    } else if cacheable > 0 {
+        out.push_str(&format!(
+            "{restored} of {cacheable} cacheable steps were restored from the cache\n"
+        ));
+    }
     if report.result == Outcome::Failure {
         out.push_str(&format!("see the logs with: sluice logs {run_number}\n"));
     }

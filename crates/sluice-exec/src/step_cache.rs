@@ -1,0 +1,384 @@
+//! Sluice's step cache: a `run:` step with `cache:` is skipped when its
+//! key — the command, shell, directory, the content of its declared
+//! inputs, the named env values, and the cached steps of the jobs it
+//! needs — matches an earlier successful run; its outputs are restored
+//! (files already in place are left alone), its log replayed, and its
+//! outputs, env and path effects applied as if it had run.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use sluice_cache::{Cache, CacheError, CaptureRoot, Digest, EntryRecord, PutOutcome};
+use sluice_workflow::StepCache;
+
+use crate::events::{CacheKind, CacheResult, Event, Outcome, Stream, now};
+use crate::job::JobState;
+use crate::script_step::Script;
+use crate::step::{StepContext, StepResult};
+use crate::step_output::{self, Effects};
+
+/// Entry kinds in the cache store.
+pub const STEP_KIND: &str = "step";
+/// What a step's key was made of when it missed, for `sluice cache why`.
+pub const MISS_KIND: &str = "step-miss";
+
+/// Changes whenever the key's recipe changes, so old entries stop matching.
+const KEY_FORMAT: u32 = 1;
+
+/// Which step an entry belongs to, to compare a miss with earlier entries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepIdentity {
+    pub repository: String,
+    pub workflow: String,
+    pub job: String,
+    /// The step's `id:`, or `#n` for the n-th step when it has none.
+    pub step: String,
+    /// The step's number in the job, from 1.
+    pub number: usize,
+}
+
+impl StepIdentity {
+    /// A short stable name for the identity, usable as an id prefix.
+    pub fn hash(&self) -> String {
+        let text = format!(
+            "{}\0{}\0{}\0{}",
+            self.repository, self.workflow, self.job, self.step
+        );
+        Digest::of(text.as_bytes()).to_hex()[..24].to_string()
+    }
+}
+
+/// What a key is made of (kept with entries so a miss can be explained).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct KeyComponents {
+    pub format: u32,
+    pub platform: String,
+    pub command: String,
+    pub shell: String,
+    pub working_directory: String,
+    /// Input files (relative to the working directory) and their digests.
+    pub inputs: IndexMap<String, String>,
+    /// Named env values, hashed (they may be secrets).
+    pub env: IndexMap<String, String>,
+    /// The declared output patterns.
+    pub outputs: Vec<String>,
+    /// Keys of the cached steps of the jobs this one needs.
+    pub upstream: IndexMap<String, Vec<String>>,
+}
+
+impl KeyComponents {
+    pub fn key(&self) -> String {
+        let canonical = serde_json::to_vec(self).unwrap_or_default();
+        Digest::of(&canonical).to_hex()
+    }
+}
+
+/// What a step-cache entry carries.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StepPayload {
+    pub identity: StepIdentity,
+    pub components: KeyComponents,
+    /// The files the step produced (its `outputs` patterns).
+    pub manifest: Option<Digest>,
+    /// The step's log lines, as JSON lines of `[stream, text]`.
+    pub log: Option<Digest>,
+    pub effects: Effects,
+    /// How long the step took when it ran.
+    pub duration_ms: u64,
+}
+
+pub(crate) struct Pending {
+    pub key: String,
+    components: KeyComponents,
+    identity: StepIdentity,
+}
+
+pub(crate) enum Lookup {
+    Hit(StepResult),
+    Miss(Pending),
+    /// The cache cannot be used for this step (say, unreadable inputs).
+    Unavailable(String),
+}
+
+/// Computes the step's key and looks it up; on a hit, restores the step.
+pub(crate) fn lookup(
+    ctx: &StepContext,
+    state: &mut JobState,
+    cache: &Cache,
+    declared: &StepCache,
+    script: &Script,
+    env: &IndexMap<String, String>,
+) -> Lookup {
+    let started = Instant::now();
+    let components = match components(ctx, declared, script, env) {
+        Ok(components) => components,
+        Err(message) => return Lookup::Unavailable(message),
+    };
+    let key = components.key();
+    let identity = identity(ctx);
+    let entry = match cache.get_entry(STEP_KIND, &key) {
+        Ok(entry) => entry,
+        Err(e) => return Lookup::Unavailable(e.to_string()),
+    };
+    let payload = entry.and_then(|e| serde_json::from_value::<StepPayload>(e.payload).ok());
+    if let Some(payload) = payload {
+        match replay(ctx, state, cache, script, &payload) {
+            Ok(bytes) => {
+                lookup_event(
+                    ctx,
+                    &key,
+                    CacheResult::Hit,
+                    bytes,
+                    started.elapsed(),
+                    Some(payload.duration_ms),
+                );
+                let mut result = StepResult::outcome(Outcome::Success);
+                result.outputs = payload.effects.outputs.clone();
+                result.cached = true;
+                result.cache_key = Some(key);
+                return Lookup::Hit(result);
+            }
+            Err(e) => {
+                // A corrupt or vanished blob is a miss, never a half-restored step.
+                ctx.shared.system_line(
+                    ctx.key,
+                    Some(ctx.index),
+                    &format!("warning: the cached result of this step could not be restored ({e}); running it"),
+                );
+                let _ = cache.remove_entry(STEP_KIND, &key);
+            }
+        }
+    }
+    lookup_event(ctx, &key, CacheResult::Miss, 0, started.elapsed(), None);
+    // What missed, for `sluice cache why`.
+    let miss = EntryRecord::new(
+        MISS_KIND,
+        format!("{}/{key}", identity.hash()),
+        0,
+        Vec::new(),
+        serde_json::json!({"identity": identity, "components": components}),
+    );
+    let _ = cache.put_entry(MISS_KIND, &miss.id.clone(), &miss);
+    Lookup::Miss(Pending {
+        key,
+        components,
+        identity,
+    })
+}
+
+/// Stores a step that succeeded: its output files, log and effects.
+pub(crate) fn save(
+    ctx: &StepContext,
+    cache: &Cache,
+    declared: &StepCache,
+    script: &Script,
+    pending: Pending,
+    effects: &Effects,
+    took: Duration,
+) {
+    let started = Instant::now();
+    let stored = store(cache, declared, script, &pending, effects, took);
+    match stored {
+        Ok((bytes, new_bytes)) => ctx.shared.emit(Event::CacheSaved {
+            job: ctx.key.clone(),
+            step: ctx.index,
+            kind: CacheKind::Step,
+            key: pending.key,
+            bytes,
+            new_bytes,
+            duration_ms: started.elapsed().as_millis() as u64,
+            at: now(),
+        }),
+        Err(e) => ctx.shared.system_line(
+            ctx.key,
+            Some(ctx.index),
+            &format!("warning: the step's result could not be cached: {e}"),
+        ),
+    }
+}
+
+fn store(
+    cache: &Cache,
+    declared: &StepCache,
+    script: &Script,
+    pending: &Pending,
+    effects: &Effects,
+    took: Duration,
+) -> Result<(u64, u64), CacheError> {
+    let patterns: Vec<String> = declared.outputs.iter().map(|o| o.value.clone()).collect();
+    let capture = if patterns.is_empty() {
+        None
+    } else {
+        Some(cache.capture(&[CaptureRoot {
+            label: "base".into(),
+            dir: script.cwd.clone(),
+            patterns,
+        }])?)
+    };
+    let log = match &effects.captured {
+        Some(lines) if !lines.is_empty() => {
+            let mut text = Vec::new();
+            for (stream, line) in lines {
+                let row = serde_json::json!([stream, line]);
+                text.extend_from_slice(row.to_string().as_bytes());
+                text.push(b'\n');
+            }
+            Some(cache.put_bytes(&text)?)
+        }
+        _ => None,
+    };
+    let payload = StepPayload {
+        identity: pending.identity.clone(),
+        components: pending.components.clone(),
+        manifest: capture.map(|c| c.manifest),
+        log,
+        effects: effects.clone(),
+        duration_ms: took.as_millis() as u64,
+    };
+    let references: Vec<Digest> = payload
+        .manifest
+        .iter()
+        .chain(payload.log.iter())
+        .copied()
+        .collect();
+    let bytes = capture.map_or(0, |c| c.bytes);
+    let new_bytes = capture.map_or(0, |c| c.new_bytes);
+    let record = EntryRecord::new(
+        STEP_KIND,
+        pending.key.clone(),
+        bytes,
+        references,
+        serde_json::to_value(&payload).unwrap_or_default(),
+    );
+    // Keys are immutable: if another run stored this key meanwhile, theirs
+    // stays (it was made from the same inputs).
+    let _: PutOutcome = cache.put_entry(STEP_KIND, &pending.key, &record)?;
+    Ok((bytes, new_bytes))
+}
+
+/// Puts a cached step back: files, log, outputs, env, path and summary.
+fn replay(
+    ctx: &StepContext,
+    state: &mut JobState,
+    cache: &Cache,
+    script: &Script,
+    payload: &StepPayload,
+) -> Result<u64, CacheError> {
+    // Everything that can fail comes before anything is shown or applied.
+    let log = match &payload.log {
+        Some(digest) => Some(cache.get_bytes(digest)?),
+        None => None,
+    };
+    let bytes = match &payload.manifest {
+        Some(manifest) => {
+            let bases = HashMap::from([("base".to_string(), script.cwd.clone())]);
+            cache.restore(manifest, &bases)?.bytes_written
+        }
+        None => 0,
+    };
+    let mut effects = payload.effects.clone();
+    effects.captured = None;
+    for row in log.as_deref().unwrap_or_default().split(|b| *b == b'\n') {
+        if let Ok((stream, line)) = serde_json::from_slice::<(Stream, String)>(row) {
+            step_output::log_line(ctx, &mut effects, stream, &line);
+        }
+    }
+    effects.apply_to(state);
+    step_output::emit_summary(ctx, &effects);
+    Ok(bytes)
+}
+
+fn lookup_event(
+    ctx: &StepContext,
+    key: &str,
+    result: CacheResult,
+    bytes: u64,
+    took: Duration,
+    saved_ms: Option<u64>,
+) {
+    ctx.shared.emit(Event::CacheLookup {
+        job: ctx.key.clone(),
+        step: ctx.index,
+        kind: CacheKind::Step,
+        key: key.to_string(),
+        result,
+        matched_key: None,
+        bytes,
+        duration_ms: took.as_millis() as u64,
+        saved_ms,
+        at: now(),
+    });
+}
+
+fn identity(ctx: &StepContext) -> StepIdentity {
+    let spec = ctx.shared.spec;
+    let repository = spec
+        .plan
+        .github
+        .get("repository")
+        .and_then(|r| r.as_str())
+        .unwrap_or_default()
+        .to_string();
+    StepIdentity {
+        repository,
+        workflow: spec.workflow_path.clone(),
+        job: ctx.job.id.clone(),
+        step: if ctx.step.id_written {
+            ctx.step.id.clone()
+        } else {
+            format!("#{}", ctx.index + 1)
+        },
+        number: ctx.index + 1,
+    }
+}
+
+/// Everything the key is made of.
+fn components(
+    ctx: &StepContext,
+    declared: &StepCache,
+    script: &Script,
+    env: &IndexMap<String, String>,
+) -> Result<KeyComponents, String> {
+    let patterns: Vec<String> = declared.inputs.iter().map(|i| i.value.clone()).collect();
+    let files =
+        sluice_glob::walk_matches(&script.cwd, &patterns).map_err(|e| format!("inputs: {e}"))?;
+    let mut inputs = IndexMap::new();
+    for file in files {
+        let relative = file
+            .strip_prefix(&script.cwd)
+            .unwrap_or(&file)
+            .to_string_lossy()
+            .replace('\\', "/");
+        let content = std::fs::read(&file)
+            .map_err(|e| format!("cannot read input {}: {e}", file.display()))?;
+        inputs.insert(relative, Digest::of(&content).to_hex());
+    }
+    let env = declared
+        .env
+        .iter()
+        .map(|name| {
+            let value = env
+                .get(&name.value)
+                .cloned()
+                .or_else(|| std::env::var(&name.value).ok());
+            let hashed = value.map_or_else(
+                || "unset".to_string(),
+                |v| Digest::of(v.as_bytes()).to_hex(),
+            );
+            (name.value.clone(), hashed)
+        })
+        .collect();
+    Ok(KeyComponents {
+        format: KEY_FORMAT,
+        platform: format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH),
+        command: script.text.clone(),
+        shell: script.shell.clone().unwrap_or_else(|| "default".into()),
+        working_directory: script.relative_dir.clone(),
+        inputs,
+        env,
+        outputs: declared.outputs.iter().map(|o| o.value.clone()).collect(),
+        upstream: ctx.upstream_keys.clone(),
+    })
+}

@@ -7,6 +7,7 @@ use std::fs::{self, File};
 use std::io::{self, Read};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use sluice_glob::{WalkOptions, walk_matches_with};
@@ -55,6 +56,23 @@ pub struct Capture {
     pub elapsed: Duration,
 }
 
+/// The contents one capture has already taken on storing: a second file
+/// with the same content, hashed meanwhile by another worker, is not
+/// stored again (both would write it, and count it, before either saw the
+/// other's blob).
+#[derive(Default)]
+struct Claimed(Mutex<HashSet<Digest>>);
+
+impl Claimed {
+    /// Whether `digest` is claimed by this call (rather than before).
+    fn first(&self, digest: &Digest) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .insert(*digest)
+    }
+}
+
 /// A file the walk found, to be captured.
 struct Candidate {
     root: usize,
@@ -83,8 +101,9 @@ impl Cache {
         let candidates = find_candidates(roots)?;
         let _lock = self.hold()?;
         let workers = self.config.workers_for(candidates.len());
+        let claimed = Claimed::default();
         let captured = map_parallel(&candidates, workers, Vec::new, |buffer, candidate| {
-            self.capture_file(&roots[candidate.root].label, candidate, buffer)
+            self.capture_file(&roots[candidate.root].label, candidate, &claimed, buffer)
         })?;
         let mut files = Vec::with_capacity(captured.len());
         let mut bytes = 0u64;
@@ -113,6 +132,7 @@ impl Cache {
         &self,
         label: &str,
         candidate: &Candidate,
+        claimed: &Claimed,
         buffer: &mut Vec<u8>,
     ) -> Result<Option<(ManifestFile, u64)>, CacheError> {
         let path = &candidate.path;
@@ -165,7 +185,7 @@ impl Cache {
             // streamed like any big file.
             if buffer.len() as u64 <= WHOLE_FILE_LIMIT {
                 let digest = Digest::of(buffer);
-                let added = if self.backend.put_blob(&digest, buffer)? {
+                let added = if claimed.first(&digest) && self.backend.put_blob(&digest, buffer)? {
                     buffer.len() as u64
                 } else {
                     0
@@ -181,7 +201,8 @@ impl Cache {
         }
         let (digest, size) = hash_reader(&mut file, buffer)
             .map_err(|source| CacheError::io("read", path, source))?;
-        let added = if !self.backend.has_blob(&digest)?
+        let added = if claimed.first(&digest)
+            && !self.backend.has_blob(&digest)?
             && self.backend.put_blob_from_file(&digest, path)?
         {
             size

@@ -24,10 +24,29 @@
 //!   [`Cache::verify`] rehashes everything.
 //!
 //! Storage sits behind the [`Backend`] trait; [`LocalBackend`] keeps it in
-//! a directory (layout in its documentation). Saves and restores hold a
-//! shared lock on the store, prunes and clears an exclusive one, so a prune
-//! never removes a blob that a restore is reading or that a save has just
-//! referenced.
+//! a directory (layout in its documentation).
+//!
+//! # Atomicity and locking
+//!
+//! - Every blob and entry is written to a staging file and then renamed
+//!   (blobs) or hard-linked (entries) into place, so readers see a complete
+//!   file or none. Nothing is fsynced; instead every blob read is verified
+//!   against its name, so a blob torn by a crash is detected, removed, and
+//!   reported as [`CacheError::Corrupt`] (a miss for the caller).
+//! - Entries are created with link(2), which fails if the name exists:
+//!   exactly one of any number of racing writers, in any process, creates
+//!   an entry, and an entry never changes afterwards.
+//! - Restores write each file to a temporary file beside its target, verify
+//!   it while writing, and rename it over the target.
+//! - The store has one lock file, taken with `flock(2)`: shared by every
+//!   save, restore, entry read/write and verify; exclusive by prune and
+//!   clear. So a prune never runs while a restore is reading blobs or while
+//!   a capture is storing them. Between a capture and the `put_entry` that
+//!   references its manifest the lock is not held; blobs stored or touched
+//!   within `unreferenced_grace` (1 hour), and the blobs a manifest that
+//!   recent lists, are never swept, which covers that window. `put_entry`
+//!   checks, under the lock, that every referenced blob exists. Callers
+//!   that want one consistent view across calls hold [`Cache::hold`].
 //!
 //! This crate knows nothing of workflows and starts no processes.
 

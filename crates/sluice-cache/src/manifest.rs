@@ -15,6 +15,7 @@
 //! cannot write outside the directory it is restored into. A manifest that
 //! breaks these rules (or is not JSON) is an error, never a panic.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
@@ -98,24 +99,65 @@ struct RecordOut<'a> {
 }
 
 #[derive(Deserialize)]
-struct ManifestIn {
-    format: String,
+struct ManifestIn<'a> {
+    format: Cow<'a, str>,
     version: u32,
-    files: Vec<RecordIn>,
+    #[serde(borrow)]
+    files: Vec<RecordIn<'a>>,
 }
 
+/// A record as read; strings borrow from the manifest's bytes when they
+/// can (no escapes), which keeps a restore of a large unchanged tree from
+/// spending its time allocating.
 #[derive(Deserialize)]
-struct RecordIn {
-    root: String,
-    path: String,
+struct RecordIn<'a> {
+    #[serde(borrow)]
+    root: Cow<'a, str>,
+    #[serde(borrow)]
+    path: Cow<'a, str>,
     kind: RecordKind,
     mode: u32,
     size: u64,
     mtime_ns: i64,
     #[serde(default)]
     digest: Option<Digest>,
-    #[serde(default)]
-    target: Option<String>,
+    #[serde(default, borrow)]
+    target: Option<Cow<'a, str>>,
+}
+
+/// One file of a parsed and checked manifest, borrowing from its bytes.
+#[derive(Debug)]
+pub(crate) struct FileRecord<'a> {
+    pub(crate) root: Cow<'a, str>,
+    pub(crate) path: Cow<'a, str>,
+    pub(crate) mode: u32,
+    pub(crate) size: u64,
+    pub(crate) mtime_ns: i64,
+    pub(crate) content: RecordContent<'a>,
+}
+
+#[derive(Debug)]
+pub(crate) enum RecordContent<'a> {
+    File { digest: Digest },
+    Symlink { target: Cow<'a, str> },
+}
+
+impl FileRecord<'_> {
+    fn into_owned(self) -> ManifestFile {
+        ManifestFile {
+            root: self.root.into_owned(),
+            path: self.path.into_owned(),
+            mode: self.mode,
+            size: self.size,
+            mtime_ns: self.mtime_ns,
+            content: match self.content {
+                RecordContent::File { digest } => FileContent::File { digest },
+                RecordContent::Symlink { target } => FileContent::Symlink {
+                    target: target.into_owned(),
+                },
+            },
+        }
+    }
 }
 
 /// The manifest of `files` (which the caller has sorted).
@@ -159,11 +201,23 @@ pub(crate) fn parse_manifest(
     digest: &Digest,
     bytes: &[u8],
 ) -> Result<Vec<ManifestFile>, CacheError> {
+    Ok(parse_manifest_records(digest, bytes)?
+        .into_iter()
+        .map(FileRecord::into_owned)
+        .collect())
+}
+
+/// Parses and checks the manifest stored as blob `digest`, borrowing its
+/// strings from `bytes`.
+pub(crate) fn parse_manifest_records<'a>(
+    digest: &Digest,
+    bytes: &'a [u8],
+) -> Result<Vec<FileRecord<'a>>, CacheError> {
     let invalid = |reason: String| CacheError::InvalidManifest {
         digest: *digest,
         reason,
     };
-    let document: ManifestIn =
+    let document: ManifestIn<'a> =
         serde_json::from_slice(bytes).map_err(|error| invalid(error.to_string()))?;
     if document.format != MANIFEST_FORMAT {
         return Err(invalid(format!(
@@ -182,7 +236,7 @@ pub(crate) fn parse_manifest(
         check_relative_path(&record.path)
             .map_err(|why| invalid(format!("path `{}` {why}", record.path)))?;
         let content = match (record.kind, record.digest, record.target) {
-            (RecordKind::File, Some(digest), None) => FileContent::File { digest },
+            (RecordKind::File, Some(digest), None) => RecordContent::File { digest },
             (RecordKind::Symlink, None, Some(target)) => {
                 if target.is_empty() || target.contains('\0') {
                     return Err(invalid(format!(
@@ -190,7 +244,7 @@ pub(crate) fn parse_manifest(
                         record.path
                     )));
                 }
-                FileContent::Symlink { target }
+                RecordContent::Symlink { target }
             }
             _ => {
                 return Err(invalid(format!(
@@ -199,7 +253,7 @@ pub(crate) fn parse_manifest(
                 )));
             }
         };
-        files.push(ManifestFile {
+        files.push(FileRecord {
             root: record.root,
             path: record.path,
             mode: record.mode,
@@ -232,15 +286,15 @@ fn check_relative_path(path: &str) -> Result<(), &'static str> {
 
 /// Rejects a path listed twice, and a path below a symbolic link of the
 /// same root (restoring it would write through the link).
-fn check_no_overlaps(files: &[ManifestFile]) -> Result<(), String> {
+fn check_no_overlaps(files: &[FileRecord<'_>]) -> Result<(), String> {
     let mut seen: HashSet<(&str, &str)> = HashSet::with_capacity(files.len());
     let mut links: HashSet<(&str, &str)> = HashSet::new();
     for file in files {
-        if !seen.insert((&file.root, &file.path)) {
+        if !seen.insert((&*file.root, &*file.path)) {
             return Err(format!("`{}` is listed twice", file.path));
         }
-        if matches!(file.content, FileContent::Symlink { .. }) {
-            links.insert((&file.root, &file.path));
+        if matches!(file.content, RecordContent::Symlink { .. }) {
+            links.insert((&*file.root, &*file.path));
         }
     }
     if links.is_empty() {
@@ -248,7 +302,7 @@ fn check_no_overlaps(files: &[ManifestFile]) -> Result<(), String> {
     }
     for file in files {
         for (slash, _) in file.path.match_indices('/') {
-            if links.contains(&(file.root.as_str(), &file.path[..slash])) {
+            if links.contains(&(&*file.root, &file.path[..slash])) {
                 return Err(format!(
                     "`{}` lies below the symbolic link `{}`",
                     file.path,

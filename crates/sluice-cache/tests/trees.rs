@@ -346,3 +346,50 @@ fn a_non_empty_directory_in_the_way_is_a_conflict_an_empty_one_is_replaced() {
     );
     assert!(out2.join("b/keep").exists());
 }
+
+#[test]
+fn links_in_the_target_are_replaced_not_written_through() {
+    let scratch = Scratch::new();
+    let cache = scratch.cache();
+    let tree = scratch.path("tree");
+    write(&tree, "config", b"from the cache");
+    let capture = cache.capture(&everything(&tree)).unwrap();
+
+    let out = scratch.path("out");
+    write(&scratch.path("elsewhere"), "victim", b"untouched");
+    symlink(
+        &out,
+        "config",
+        scratch.path("elsewhere/victim").to_str().unwrap(),
+    );
+    let stats = cache.restore(&capture.manifest, &bases(&out)).unwrap();
+    assert_eq!(stats.written, 1);
+    assert!(
+        !fs::symlink_metadata(out.join("config"))
+            .unwrap()
+            .is_symlink()
+    );
+    assert_eq!(fs::read(out.join("config")).unwrap(), b"from the cache");
+    assert_eq!(
+        fs::read(scratch.path("elsewhere/victim")).unwrap(),
+        b"untouched"
+    );
+}
+
+#[test]
+fn sockets_and_broken_links_are_left_out() {
+    let scratch = Scratch::new();
+    let cache = scratch.cache();
+    let tree = scratch.path("tree");
+    write(&tree, "real.txt", b"real");
+    symlink(&tree, "broken", "does/not/exist");
+    let _listener = std::os::unix::net::UnixListener::bind(tree.join("socket")).unwrap();
+    let capture = cache.capture(&everything(&tree)).unwrap();
+    let paths: Vec<String> = cache
+        .manifest_files(&capture.manifest)
+        .unwrap()
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
+    assert_eq!(paths, ["real.txt"]);
+}

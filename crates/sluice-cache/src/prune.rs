@@ -109,16 +109,23 @@ impl Cache {
             }
         }
 
+        let blobs = self.backend.list_blobs()?;
+        let mut index = BlobIndex::new(&blobs);
+        // What expired and evicted entries referred to was stored and
+        // committed long ago or just now: the grace for unreferenced blobs
+        // (which protects captures whose entry is yet to come) must not
+        // keep it, or the store would stay over its limit for an hour.
+        let mut released: HashSet<u32> = HashSet::new();
+
         let (expired, mut live): (Vec<_>, Vec<_>) = live
             .into_iter()
             .partition(|record| age(now, from_unix_ms(record.last_used_ms)) > self.config.max_age);
         for record in &expired {
+            released.extend(self.reach_of(record, &mut index)?);
             self.delete_record(record)?;
         }
         report.expired = expired;
 
-        let blobs = self.backend.list_blobs()?;
-        let mut index = BlobIndex::new(&blobs);
         // Least recently used first; ties broken by age, then name.
         live.sort_by(|a, b| {
             (a.last_used_ms, a.created_ms, &a.kind, &a.id).cmp(&(
@@ -137,6 +144,7 @@ impl Cache {
         let mut kept_from = 0;
         while index.referenced_bytes > self.config.max_bytes && kept_from < live.len() {
             index.remove(&reach[kept_from]);
+            released.extend(reach[kept_from].iter().copied());
             self.delete_record(&live[kept_from])?;
             kept_from += 1;
         }
@@ -148,12 +156,14 @@ impl Cache {
             .filter(|&i| index.references[i as usize] > 0)
             .collect();
         for (i, blob) in blobs.iter().enumerate() {
-            if age(now, blob.modified) > self.config.unreferenced_grace {
+            if age(now, blob.modified) > self.config.unreferenced_grace
+                || released.contains(&(i as u32))
+            {
                 continue;
             }
             keep.insert(i as u32);
             if let Some(listed) = index.manifest(self, &blob.digest)? {
-                keep.extend(listed.iter().copied());
+                keep.extend(listed.iter().copied().filter(|b| !released.contains(b)));
             }
         }
         for (i, blob) in blobs.iter().enumerate() {

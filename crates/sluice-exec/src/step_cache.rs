@@ -207,6 +207,9 @@ fn store(
     effects: &Effects,
     took: Duration,
 ) -> Result<(u64, u64), CacheError> {
+    // Held across capture and put_entry so a prune in another process
+    // cannot remove the new blobs before the entry references them.
+    let _hold = cache.hold()?;
     let patterns: Vec<String> = declared.outputs.iter().map(|o| o.value.clone()).collect();
     let capture = if patterns.is_empty() {
         None

@@ -224,6 +224,15 @@ pub(crate) fn save(ctx: &StepContext, request: &Request) {
         ));
         return;
     }
+    // Held across capture and put_entry so a prune in another process
+    // cannot remove the new blobs before the entry references them.
+    let _hold = match cache.hold() {
+        Ok(hold) => hold,
+        Err(e) => {
+            report(format!("warning: cache not saved: {e}"));
+            return;
+        }
+    };
     let capture = match cache.capture(&request.roots) {
         Ok(capture) => capture,
         Err(e) => {

@@ -264,6 +264,7 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
                 }
                 break;
             }
+            shared.sink.flush();
             match rx.recv_timeout(Duration::from_millis(100)) {
                 Ok((n, i, report, begun, ended)) => {
                     running -= 1;

@@ -79,11 +79,33 @@ impl Database {
     /// another connection wrote in between, whereas this one waits (up to
     /// the busy timeout) at BEGIN, so read-then-write logic such as "highest
     /// run number + 1" is atomic across processes.
+    ///
+    /// Inside a batch ([`Database::begin_batch`]) the write is a savepoint
+    /// instead: all or nothing on its own, committed with the batch.
     pub(crate) fn write<T>(
         &self,
         action: &str,
         body: impl FnOnce(&Database) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        if !self.conn.is_autocommit() {
+            self.conn
+                .execute_batch("SAVEPOINT batched_write")
+                .map_err(|e| self.error(format!("start a savepoint to {action}"), e))?;
+            return match body(self) {
+                Ok(value) => {
+                    self.conn
+                        .execute_batch("RELEASE batched_write")
+                        .map_err(|e| self.error(format!("release the savepoint of {action}"), e))?;
+                    Ok(value)
+                }
+                Err(error) => {
+                    let _ = self
+                        .conn
+                        .execute_batch("ROLLBACK TO batched_write; RELEASE batched_write");
+                    Err(error)
+                }
+            };
+        }
         let transaction = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
             .map_err(|e| self.error(format!("start a transaction to {action}"), e))?;
         // On error (or panic) the transaction is dropped, which rolls back.
@@ -92,6 +114,27 @@ impl Database {
             .commit()
             .map_err(|e| self.error(format!("commit {action}"), e))?;
         Ok(value)
+    }
+
+    /// Starts a batch: the following writes share one transaction until
+    /// [`Database::commit_batch`]. A no-op inside a batch.
+    pub(crate) fn begin_batch(&self) -> Result<(), StoreError> {
+        if self.conn.is_autocommit() {
+            self.conn
+                .execute_batch("BEGIN IMMEDIATE")
+                .map_err(|e| self.error("start a batch of writes", e))?;
+        }
+        Ok(())
+    }
+
+    /// Commits the open batch, if any.
+    pub(crate) fn commit_batch(&self) -> Result<(), StoreError> {
+        if !self.conn.is_autocommit() {
+            self.conn
+                .execute_batch("COMMIT")
+                .map_err(|e| self.error("commit a batch of writes", e))?;
+        }
+        Ok(())
     }
 
     /// Runs `body` in a read transaction, so that several queries see one

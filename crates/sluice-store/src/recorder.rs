@@ -44,6 +44,8 @@ struct RecorderState {
     first_error: Option<StoreError>,
     run_finished: bool,
     closed: bool,
+    /// When the open batch of writes started, if one is open.
+    batch_started: Option<std::time::Instant>,
 }
 
 impl Recorder {
@@ -68,6 +70,7 @@ impl Recorder {
                 first_error: None,
                 run_finished: false,
                 closed: false,
+                batch_started: None,
             }),
         }
     }
@@ -112,11 +115,38 @@ impl EventSink for Recorder {
         if state.closed {
             return;
         }
+        // Everything but log lines (which go to spool files) is written in
+        // batches: one transaction per burst of events instead of one per
+        // event, committed at each `flush` (the scheduler flushes several
+        // times a second), at the run's end, and when a batch grows old.
+        if !matches!(event, Event::Log { .. }) {
+            if let Err(error) = state.db.begin_batch() {
+                state.first_error.get_or_insert(error);
+            }
+            state
+                .batch_started
+                .get_or_insert_with(std::time::Instant::now);
+        }
         if let Err(error) = state.record(self.run_id, event) {
             state.first_error.get_or_insert(error);
         }
+        let old = state
+            .batch_started
+            .is_some_and(|started| started.elapsed() >= MAX_BATCH_AGE);
+        if old || matches!(event, Event::RunFinished { .. }) {
+            state.commit_batch();
+        }
+    }
+
+    fn flush(&self) {
+        self.lock().commit_batch();
     }
 }
+
+/// The longest an open batch waits for a `flush` before it is committed
+/// by the next event: what a kill -9 may cost of the run's record (its
+/// log lines are safe in the spool regardless).
+const MAX_BATCH_AGE: std::time::Duration = std::time::Duration::from_millis(200);
 
 impl Drop for Recorder {
     fn drop(&mut self) {
@@ -126,6 +156,14 @@ impl Drop for Recorder {
 }
 
 impl RecorderState {
+    fn commit_batch(&mut self) {
+        if self.batch_started.take().is_some()
+            && let Err(error) = self.db.commit_batch()
+        {
+            self.first_error.get_or_insert(error);
+        }
+    }
+
     fn record(&mut self, run_id: i64, event: &Event) -> Result<(), StoreError> {
         match event {
             Event::Log {
@@ -499,6 +537,7 @@ impl RecorderState {
             return;
         }
         self.closed = true;
+        self.commit_batch();
         let closed = self.spool.close_all().unwrap_or_else(|error| {
             self.first_error.get_or_insert(error);
             Vec::new()

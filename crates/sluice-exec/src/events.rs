@@ -253,11 +253,6 @@ pub enum Event {
 /// Whoever wants to hear about a run.
 pub trait EventSink: Send + Sync {
     fn emit(&self, event: &Event);
-
-    /// Makes what was emitted so far durable or visible, for sinks that
-    /// batch (the history writes a burst of events in one transaction).
-    /// The scheduler calls it several times a second.
-    fn flush(&self) {}
 }
 
 /// Sends every event to several sinks, in order.
@@ -267,12 +262,6 @@ impl EventSink for Fanout<'_> {
     fn emit(&self, event: &Event) {
         for sink in &self.0 {
             sink.emit(event);
-        }
-    }
-
-    fn flush(&self) {
-        for sink in &self.0 {
-            sink.flush();
         }
     }
 }

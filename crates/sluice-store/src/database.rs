@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::error::StoreError;
@@ -12,6 +13,11 @@ use crate::error::StoreError;
 /// process) to release the write lock before giving up. Writes are short
 /// (the largest imports one step's compressed log), so this is generous.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// See [`Database::open`]: how many WAL pages trigger a checkpoint.
+const WAL_CHECKPOINT_PAGES: i64 = 128;
+/// What a checkpointed WAL file is truncated to, in bytes.
+const WAL_SIZE_LIMIT: i64 = 1 << 20;
 
 pub(crate) struct Database {
     conn: Connection,
@@ -49,10 +55,34 @@ impl Database {
             .map_err(fail("set synchronous=NORMAL"))?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(fail("enable foreign keys"))?;
+        conn.set_prepared_statement_cache_capacity(32);
+        // Closing the last connection would otherwise checkpoint the WAL
+        // into the file and sync it, at the end of every command. Left in
+        // place, the WAL is replayed by the next process to open the file,
+        // at a cost that grows with it; checkpointing every 128 pages (a
+        // few runs' records, done by the writer as it commits) keeps both
+        // small.
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+            .map_err(fail("keep the WAL on close"))?;
+        conn.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)
+            .map_err(fail("set the WAL checkpoint interval"))?;
+        conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)
+            .map_err(fail("limit the WAL's size"))?;
         Ok(Database {
             conn,
             path: path.to_owned(),
         })
+    }
+
+    /// Runs one statement, compiled once per connection: a run records
+    /// hundreds of events with the same dozen statements, and compiling
+    /// them each time cost more than running them.
+    pub(crate) fn execute(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> rusqlite::Result<usize> {
+        self.conn.prepare_cached(sql)?.execute(params)
     }
 
     pub(crate) fn conn(&self) -> &Connection {
@@ -88,20 +118,17 @@ impl Database {
         body: impl FnOnce(&Database) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         if !self.conn.is_autocommit() {
-            self.conn
-                .execute_batch("SAVEPOINT batched_write")
+            self.execute("SAVEPOINT batched_write", [])
                 .map_err(|e| self.error(format!("start a savepoint to {action}"), e))?;
             return match body(self) {
                 Ok(value) => {
-                    self.conn
-                        .execute_batch("RELEASE batched_write")
+                    self.execute("RELEASE batched_write", [])
                         .map_err(|e| self.error(format!("release the savepoint of {action}"), e))?;
                     Ok(value)
                 }
                 Err(error) => {
-                    let _ = self
-                        .conn
-                        .execute_batch("ROLLBACK TO batched_write; RELEASE batched_write");
+                    let _ = self.execute("ROLLBACK TO batched_write", []);
+                    let _ = self.execute("RELEASE batched_write", []);
                     Err(error)
                 }
             };

@@ -70,4 +70,12 @@ pub enum StoreError {
         selector: String,
         jobs: Vec<String>,
     },
+
+    #[error("cannot start the thread that writes the run's history")]
+    Thread(#[source] io::Error),
+
+    /// A bug: the history writer thread panicked; the run's record may be
+    /// incomplete (the next Sluice marks it interrupted).
+    #[error("the thread writing the run's history stopped unexpectedly")]
+    WriterPanicked,
 }

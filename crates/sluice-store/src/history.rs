@@ -137,14 +137,14 @@ impl History {
             Ok((db.conn().last_insert_rowid(), number as u64))
         })?;
         // The recorder gets its own connection: it lives on its own (often
-        // on other threads) and must not wait behind this handle's queries.
+        // on its own writer thread) and must not wait behind this handle's queries.
         let recorder_db = Database::open(self.db.path())?;
-        Ok(Recorder::new(
+        Recorder::new(
             recorder_db,
             self.spool_root(),
             run_id,
             number,
             run.repository,
-        ))
+        )
     }
 }

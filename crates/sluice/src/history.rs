@@ -102,8 +102,4 @@ impl sluice_exec::EventSink for RunRecorder {
     fn emit(&self, event: &sluice_exec::Event) {
         self.recorder.emit(event);
     }
-
-    fn flush(&self) {
-        self.recorder.flush();
-    }
 }

@@ -3,7 +3,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use sluice_exec::events::{AnnotationLevel, EventSink, Outcome, Stream};
+use sluice_exec::events::{AnnotationLevel, Outcome, Stream};
 use sluice_store::{History, LogFilter, RecoveredRun, Status};
 
 use crate::support::{REPO, Script, job, new_run, state_dir};
@@ -52,9 +52,8 @@ fn recording_child_process() {
         script.log("build", Some(1), Stream::Stdout, &spooled_line(i));
     }
     script.annotation("build", Some(1), AnnotationLevel::Notice, "still going");
-    // The scheduler flushes several times a second; what it has flushed is
-    // what a kill must not lose.
-    recorder.flush();
+    // What the recorder has committed is what a kill must not lose.
+    recorder.sync();
     println!("{READY}");
     // Wait to be killed; give up eventually so no process outlives a broken test.
     std::thread::sleep(Duration::from_secs(60));
@@ -166,7 +165,7 @@ fn a_run_whose_process_lives_is_left_alone() {
     let mut script = Script::new(&recorder);
     script.step_started("build", 0, "", "Build");
     script.log("build", Some(0), Stream::Stdout, "still running");
-    recorder.flush();
+    recorder.sync();
 
     // Another handle (as another Sluice process would) must not take over.
     let other = History::open(state.path()).unwrap();
@@ -225,7 +224,7 @@ fn a_torn_last_line_does_not_cost_the_lines_before_it() {
     script.step_started("build", 0, "", "Build");
     script.log("build", Some(0), Stream::Stdout, "complete one");
     script.log("build", Some(0), Stream::Stdout, "complete two");
-    recorder.flush();
+    recorder.sync();
     // Abandon the recorder as a dying process would: no finish, no Drop.
     std::mem::forget(recorder);
     let files = spool_files(state.path());
@@ -255,6 +254,7 @@ fn a_spool_file_already_stored_is_not_stored_twice() {
     let mut script = Script::new(&recorder);
     script.step_started("build", 0, "", "Build");
     script.log("build", Some(0), Stream::Stdout, "only once");
+    recorder.sync();
     let files = spool_files(state.path());
     let kept = std::fs::read(&files[0]).unwrap();
     script.step_finished("build", 0, Outcome::Success, Outcome::Success, Some(0));

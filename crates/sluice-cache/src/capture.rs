@@ -100,7 +100,7 @@ impl Cache {
         let started = Instant::now();
         let candidates = find_candidates(roots)?;
         let _lock = self.hold()?;
-        let workers = self.config.workers_for(candidates.len());
+        let workers = self.config.workers_for(candidates.len(), None);
         let claimed = Claimed::default();
         let captured = map_parallel(&candidates, workers, Vec::new, |buffer, candidate| {
             self.capture_file(&roots[candidate.root].label, candidate, &claimed, buffer)

@@ -45,13 +45,32 @@ impl CacheConfig {
         }
     }
 
-    /// The number of worker threads to use for `items` pieces of work.
-    pub(crate) fn workers_for(&self, items: usize) -> usize {
+    /// The number of worker threads to use for `items` pieces of work of
+    /// `bytes` in all (when known). Small jobs stay on the calling thread:
+    /// starting threads costs more than restoring a handful of files, the
+    /// common case of a cached build step.
+    pub(crate) fn workers_for(&self, items: usize, bytes: Option<u64>) -> usize {
+        let big = items >= PARALLEL_MIN_ITEMS || bytes.is_some_and(|b| b >= PARALLEL_MIN_BYTES);
+        if !big {
+            return 1;
+        }
         let wanted = if self.workers == 0 {
-            std::thread::available_parallelism().map_or(1, |cores| cores.get())
+            cores()
         } else {
             self.workers
         };
         wanted.min(items).max(1)
     }
+}
+
+/// Below both of these a piece of work runs on one thread.
+const PARALLEL_MIN_ITEMS: usize = 32;
+const PARALLEL_MIN_BYTES: u64 = 8 << 20;
+
+/// The cores this process may use, asked once: the standard library reads
+/// the cgroup limits from /proc and /sys on every call, which cost more
+/// than restoring a small cached step.
+fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |cores| cores.get()))
 }

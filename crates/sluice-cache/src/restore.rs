@@ -114,7 +114,9 @@ impl Cache {
                 })?;
             targets.push((file, base.as_path()));
         }
-        let workers = self.config.workers_for(targets.len());
+        let workers = self
+            .config
+            .workers_for(targets.len(), Some(files.iter().map(|f| f.size).sum()));
         let fresh_dirs = FreshDirs::default();
         let outcomes = map_parallel(&targets, workers, Vec::new, |buffer, (file, base)| {
             self.restore_file(file, &base.join(&*file.path), &fresh_dirs, buffer)

@@ -73,7 +73,9 @@ impl Cache {
         }
 
         let blobs = self.backend.list_blobs()?;
-        let workers = self.config.workers_for(blobs.len());
+        let workers = self
+            .config
+            .workers_for(blobs.len(), Some(blobs.iter().map(|b| b.size).sum()));
         let checks = map_parallel(&blobs, workers, Vec::new, |buffer, blob: &BlobInfo| {
             let mut opened = match self.backend.open_blob(&blob.digest) {
                 Ok(opened) => opened,

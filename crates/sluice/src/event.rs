@@ -26,7 +26,15 @@ pub fn repository(state: &RepoState) -> Repository {
     }
 }
 
-pub fn build(root: &Path, repo: &Repository, args: &EventArgs) -> Result<Event> {
+/// The event to simulate. `changed_files` says whether a workflow filters
+/// on paths, which is what makes a pull request's changed files worth
+/// asking git for.
+pub fn build(
+    root: &Path,
+    repo: &Repository,
+    args: &EventArgs,
+    changed_files: bool,
+) -> Result<Event> {
     let inputs = parse_inputs(&args.inputs)?;
     if !inputs.is_empty() && args.event != "workflow_dispatch" {
         bail!("--input only applies to --event workflow_dispatch");
@@ -40,7 +48,11 @@ pub fn build(root: &Path, repo: &Repository, args: &EventArgs) -> Result<Event> 
                 .unwrap_or_else(|| repo.default_branch.clone());
             // The pull request's files: what the current commit changes
             // relative to where it left the base branch, plus uncommitted work.
-            let mut changed = git::diff_names(root, &base, "HEAD").ok();
+            let mut changed = if changed_files {
+                git::diff_names(root, &base, "HEAD").ok()
+            } else {
+                None
+            };
             if let (Some(changed), Some(local)) = (changed.as_mut(), &repo.changed_files) {
                 changed.extend(local.iter().cloned());
                 changed.sort();

@@ -1,8 +1,15 @@
 //! What Sluice needs to know about the local git repository: where it is,
 //! the commit, branch and remote, and which files a push would change.
 
+mod config;
+mod head_commit;
+mod layout;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+pub use config::{GitConfig, Unmodelled, parse as parse_config};
+use layout::{Head, Layout};
 
 /// The all-zero sha GitHub uses for "no commit" (e.g. `before` of a new branch).
 pub const ZERO_SHA: &str = "0000000000000000000000000000000000000000";
@@ -47,6 +54,17 @@ pub struct RepoState {
     pub head_timestamp: String,
 }
 
+/// What [`read_state`] should do beyond the basics.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadOptions<'a> {
+    /// A directory where facts about commits may be remembered between
+    /// runs (Sluice's state directory), sparing a git process.
+    pub memo_dir: Option<&'a Path>,
+    /// Whether to find [`RepoState::changed_files`]: it costs `git status`
+    /// and `git diff`, and only path filters need it.
+    pub changed_files: bool,
+}
+
 /// Runs git in `dir` and returns its trimmed standard output.
 pub fn git(dir: &Path, args: &[&str]) -> Result<String, GitError> {
     let output = Command::new("git")
@@ -72,6 +90,9 @@ fn git_opt(dir: &Path, args: &[&str]) -> Option<String> {
 
 /// The top of the repository that contains `dir`.
 pub fn find_root(dir: &Path) -> Result<PathBuf, GitError> {
+    if let Some(layout) = Layout::find(dir) {
+        return Ok(layout.root);
+    }
     match git(dir, &["rev-parse", "--show-toplevel"]) {
         Ok(root) => Ok(PathBuf::from(root)),
         Err(GitError::Failed { .. }) => Err(GitError::NotARepository {
@@ -81,95 +102,59 @@ pub fn find_root(dir: &Path) -> Result<PathBuf, GitError> {
     }
 }
 
-/// Reads the repository's state. The independent questions go to git
-/// concurrently: each git process costs about a millisecond, and planning
-/// is meant to feel instant.
-pub fn read_state(root: &Path) -> Result<RepoState, GitError> {
-    let (status, config, log, origin_head) = std::thread::scope(|scope| {
-        let status = scope.spawn(|| {
-            git(
-                root,
-                &[
-                    "status",
-                    "--porcelain=v2",
-                    "--branch",
-                    "-z",
-                    "--untracked-files=all",
-                ],
-            )
-        });
-        let config = scope.spawn(|| {
-            git(root, &["config", "-z", "--get-regexp", CONFIG_KEYS]).unwrap_or_default()
-        });
-        let log = scope.spawn(|| {
-            git(
-                root,
-                &["log", "-1", "--format=%H%x00%P%x00%s%x00%an%x00%aI"],
-            )
-            .ok()
-        });
-        let origin_head = scope.spawn(|| {
-            git_opt(
-                root,
-                &["symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD"],
-            )
-        });
-        (
-            status.join().unwrap_or_else(|_| Ok(String::new())),
-            config.join().unwrap_or_default(),
-            log.join().unwrap_or(None),
-            origin_head.join().unwrap_or(None),
-        )
-    });
-    let status = parse_status(&status?);
-    let config: Vec<(String, String)> = config
-        .split('\0')
-        .filter_map(|entry| entry.split_once('\n'))
-        .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
-        .collect();
-    let setting = |key: &str| {
-        config
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
+/// Where HEAD and its neighbours point, and the settings that name things.
+struct Refs {
+    /// `None` before the first commit.
+    sha: Option<String>,
+    branch: Option<String>,
+    /// The commit of the current branch's upstream, when it has one.
+    upstream_sha: Option<String>,
+    /// The branch `origin/HEAD` points at.
+    origin_head: Option<String>,
+    config: GitConfig,
+}
+
+/// Reads the repository's state: from its files when they are in the plain
+/// layout (no git process at all on a re-run of the same commit), else by
+/// asking git.
+pub fn read_state(root: &Path, options: &ReadOptions) -> Result<RepoState, GitError> {
+    let refs = match Layout::find(root).and_then(|layout| refs_from_files(&layout)) {
+        Some(refs) => refs,
+        None => refs_from_git(root)?,
     };
-    let log: Vec<String> = log
-        .map(|l| l.split('\0').map(str::to_string).collect())
-        .unwrap_or_default();
-    let field = |i: usize| log.get(i).cloned().unwrap_or_default();
-    let has_commits = !log.is_empty();
-    let parent = field(1)
-        .split(' ')
-        .next()
-        .filter(|p| !p.is_empty())
-        .map(str::to_string);
-    let before = match (&status.upstream, has_commits) {
-        (_, false) => ZERO_SHA.to_string(),
-        (Some(_), true) => git_opt(root, &["rev-parse", "-q", "--verify", "@{upstream}"])
-            .or(parent)
-            .unwrap_or_else(|| ZERO_SHA.to_string()),
-        (None, true) => parent.unwrap_or_else(|| ZERO_SHA.to_string()),
+    let commit = refs
+        .sha
+        .as_ref()
+        .and_then(|sha| head_commit::read(root, Some(sha), options.memo_dir));
+    let has_commits = commit.is_some();
+    let parent = commit.as_ref().and_then(|c| c.parents.first().cloned());
+    let before = match (has_commits, refs.upstream_sha) {
+        (false, _) => ZERO_SHA.to_string(),
+        (true, Some(upstream)) => upstream,
+        (true, None) => parent.unwrap_or_else(|| ZERO_SHA.to_string()),
     };
-    let changed_files = committed_changes(root, has_commits, &before).map(|mut files| {
-        files.extend(status.changed.iter().cloned());
-        files.sort();
-        files.dedup();
-        files
-    });
+    let changed_files = if options.changed_files {
+        changed_files(root, has_commits, &before)
+    } else {
+        None
+    };
+    let config = &refs.config;
+    let commit = commit.unwrap_or_default();
     Ok(RepoState {
         root: root.to_path_buf(),
         sha: if has_commits {
-            field(0)
+            commit.sha
         } else {
             ZERO_SHA.to_string()
         },
-        branch: status.branch,
-        default_branch: origin_head
-            .and_then(|b| b.strip_prefix("origin/").map(str::to_string))
-            .or_else(|| setting("init.defaultbranch"))
+        branch: refs.branch,
+        default_branch: refs
+            .origin_head
+            .or_else(|| config.get("init.defaultbranch").map(str::to_string))
             .unwrap_or_else(|| "main".to_string()),
-        repository: setting("remote.origin.url")
-            .and_then(|url| repository_from_url(&url))
+        repository: config
+            .get("remote.origin.url")
+            .and_then(repository_from_url)
             .unwrap_or_else(|| {
                 let dir = root
                     .file_name()
@@ -177,19 +162,131 @@ pub fn read_state(root: &Path) -> Result<RepoState, GitError> {
                     .unwrap_or("repository");
                 format!("local/{dir}")
             }),
-        actor: setting("user.name")
+        actor: config
+            .get("user.name")
+            .map(str::to_string)
             .or_else(|| std::env::var("USER").ok())
             .unwrap_or_else(|| "local".to_string()),
         before,
         changed_files,
-        head_message: field(2),
-        head_author: field(3),
-        head_timestamp: field(4),
+        head_message: commit.subject,
+        head_author: commit.author,
+        head_timestamp: commit.timestamp,
     })
 }
 
+/// The refs from the repository's files; `None` when they cannot say.
+fn refs_from_files(layout: &Layout) -> Option<Refs> {
+    let (branch, sha) = match layout.head()? {
+        Head::Branch(branch) => {
+            let sha = layout.resolve(&format!("refs/heads/{branch}")).ok()?;
+            (Some(branch), sha)
+        }
+        Head::Detached(sha) => (None, Some(sha)),
+    };
+    let config = GitConfig::read(layout).unwrap_or_else(|_| config_from_git(&layout.root));
+    let upstream_sha = match &branch {
+        Some(branch) => match upstream_ref(&config, branch) {
+            Some(upstream) => layout.resolve(&upstream).ok()?,
+            None => None,
+        },
+        None => None,
+    };
+    let origin_head = layout
+        .symbolic_target("refs/remotes/origin/HEAD")
+        .and_then(|target| {
+            target
+                .strip_prefix("refs/remotes/origin/")
+                .map(str::to_string)
+        });
+    Some(Refs {
+        sha,
+        branch,
+        upstream_sha,
+        origin_head,
+        config,
+    })
+}
+
+/// The ref of `branch`'s upstream, as `branch.<name>.remote` and `.merge`
+/// configure it (with the default fetch mapping to `refs/remotes/`).
+fn upstream_ref(config: &GitConfig, branch: &str) -> Option<String> {
+    let remote = config.get(&format!("branch.{branch}.remote"))?;
+    let merge = config.get(&format!("branch.{branch}.merge"))?;
+    if remote == "." {
+        return Some(merge.to_string());
+    }
+    let name = merge.strip_prefix("refs/heads/")?;
+    Some(format!("refs/remotes/{remote}/{name}"))
+}
+
+/// The refs as git reports them, its independent questions asked
+/// concurrently.
+fn refs_from_git(root: &Path) -> Result<Refs, GitError> {
+    std::thread::scope(|scope| {
+        let sha = scope.spawn(|| git_opt(root, &["rev-parse", "-q", "--verify", "HEAD"]));
+        let branch = scope.spawn(|| git_opt(root, &["symbolic-ref", "-q", "--short", "HEAD"]));
+        let upstream =
+            scope.spawn(|| git_opt(root, &["rev-parse", "-q", "--verify", "@{upstream}"]));
+        let origin_head = scope.spawn(|| {
+            git_opt(
+                root,
+                &["symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD"],
+            )
+        });
+        let config = config_from_git(root);
+        // A failure here is the one that says whether git works at all.
+        let toplevel = git(root, &["rev-parse", "--show-toplevel"]);
+        let join = |handle: std::thread::ScopedJoinHandle<'_, Option<String>>| {
+            handle.join().unwrap_or(None)
+        };
+        toplevel?;
+        Ok(Refs {
+            sha: join(sha),
+            branch: join(branch),
+            upstream_sha: join(upstream),
+            origin_head: join(origin_head)
+                .and_then(|b| b.strip_prefix("origin/").map(str::to_string)),
+            config,
+        })
+    })
+}
+
+/// The settings `read_state` needs, from `git config` (when the files use
+/// something the reader does not model, such as includes).
+fn config_from_git(root: &Path) -> GitConfig {
+    let text = git(root, &["config", "-z", "--get-regexp", CONFIG_KEYS]).unwrap_or_default();
+    GitConfig::from_entries(
+        text.split('\0')
+            .filter_map(|entry| entry.split_once('\n'))
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    )
+}
+
 /// The git settings `read_state` needs, as one `--get-regexp`.
-const CONFIG_KEYS: &str = r"^(init\.defaultbranch|user\.name|remote\.origin\.url)$";
+const CONFIG_KEYS: &str =
+    r"^(init\.defaultbranch|user\.name|remote\.origin\.url|branch\..*\.(remote|merge))$";
+
+/// Files a push of the current state would change: committed since
+/// `before` (every file when there is no `before`) plus uncommitted,
+/// non-ignored changes. `None` when git cannot tell.
+fn changed_files(root: &Path, has_commits: bool, before: &str) -> Option<Vec<String>> {
+    let (committed, uncommitted) = std::thread::scope(|scope| {
+        let uncommitted = scope.spawn(|| {
+            git(
+                root,
+                &["status", "--porcelain=v2", "-z", "--untracked-files=all"],
+            )
+        });
+        let committed = committed_changes(root, has_commits, before);
+        (committed, uncommitted.join().ok().and_then(Result::ok))
+    });
+    let mut files = committed?;
+    files.extend(parse_status(&uncommitted?));
+    files.sort();
+    files.dedup();
+    Some(files)
+}
 
 /// Files committed since `before` (every file when there is no `before`);
 /// `None` when git cannot tell.
@@ -210,43 +307,26 @@ fn committed_changes(root: &Path, has_commits: bool, before: &str) -> Option<Vec
     )
 }
 
-/// What `git status --porcelain=v2 --branch -z` says.
-#[derive(Debug, Default, Clone)]
-struct Status {
-    branch: Option<String>,
-    upstream: Option<String>,
-    /// Paths with uncommitted changes (staged, unstaged or untracked).
-    changed: Vec<String>,
-}
-
-fn parse_status(text: &str) -> Status {
-    let mut status = Status::default();
+/// The paths with uncommitted changes (staged, unstaged or untracked) in
+/// what `git status --porcelain=v2 -z` says.
+fn parse_status(text: &str) -> Vec<String> {
+    let mut changed = Vec::new();
     let mut entries = text.split('\0');
     while let Some(entry) = entries.next() {
-        if let Some(head) = entry.strip_prefix("# branch.head ") {
-            status.branch = (head != "(detached)").then(|| head.to_string());
-        } else if let Some(upstream) = entry.strip_prefix("# branch.upstream ") {
-            status.upstream = Some(upstream.to_string());
-        } else if let Some(path) = entry.strip_prefix("? ") {
-            status.changed.push(path.to_string());
+        if let Some(path) = entry.strip_prefix("? ") {
+            changed.push(path.to_string());
         } else if entry.starts_with("1 ") {
             // `1 XY sub mH mI mW hH hI path`
-            status
-                .changed
-                .extend(entry.splitn(9, ' ').nth(8).map(str::to_string));
+            changed.extend(entry.splitn(9, ' ').nth(8).map(str::to_string));
         } else if entry.starts_with("2 ") {
             // `2 XY sub mH mI mW hH hI Xscore path`, then the original path.
-            status
-                .changed
-                .extend(entry.splitn(10, ' ').nth(9).map(str::to_string));
-            status.changed.extend(entries.next().map(str::to_string));
+            changed.extend(entry.splitn(10, ' ').nth(9).map(str::to_string));
+            changed.extend(entries.next().map(str::to_string));
         } else if entry.starts_with("u ") {
-            status
-                .changed
-                .extend(entry.splitn(11, ' ').nth(10).map(str::to_string));
+            changed.extend(entry.splitn(11, ' ').nth(10).map(str::to_string));
         }
     }
-    status
+    changed
 }
 
 /// Files changed between two commits (for pull requests: base...head).
@@ -282,7 +362,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn status_lists_branch_upstream_and_changed_paths() {
+    fn status_lists_changed_paths() {
         let hash = "1111111111111111111111111111111111111111";
         let text = format!(
             "# branch.oid abc\0# branch.head main\0# branch.upstream origin/main\0\
@@ -290,14 +370,85 @@ mod tests {
              2 R. N... 100644 100644 100644 {hash} {hash} R100 new.rs\0old.rs\0\
              ? notes.txt\0"
         );
-        let status = parse_status(&text);
-        assert_eq!(status.branch.as_deref(), Some("main"));
-        assert_eq!(status.upstream.as_deref(), Some("origin/main"));
         assert_eq!(
-            status.changed,
+            parse_status(&text),
             ["src/a b.rs", "new.rs", "old.rs", "notes.txt"]
         );
-        assert_eq!(parse_status("# branch.head (detached)\0").branch, None);
+    }
+
+    fn run_git(dir: &Path, args: &[&str]) {
+        let status = Command::new("git")
+            .args(["-c", "user.name=T", "-c", "user.email=t@example.invalid"])
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    }
+
+    /// The files say what git says, loose refs and packed.
+    #[test]
+    fn reading_the_files_agrees_with_git() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        run_git(&root, &["init", "-q", "-b", "main"]);
+        run_git(&root, &["config", "user.name", "Ada Lovelace"]);
+        run_git(
+            &root,
+            &["remote", "add", "origin", "git@github.com:octo/app.git"],
+        );
+        run_git(&root, &["commit", "-q", "--allow-empty", "-m", "one"]);
+        run_git(&root, &["update-ref", "refs/remotes/origin/main", "HEAD"]);
+        run_git(
+            &root,
+            &[
+                "symbolic-ref",
+                "refs/remotes/origin/HEAD",
+                "refs/remotes/origin/main",
+            ],
+        );
+        run_git(&root, &["checkout", "-q", "-b", "feature/x"]);
+        run_git(&root, &["branch", "-q", "--set-upstream-to=origin/main"]);
+        run_git(&root, &["commit", "-q", "--allow-empty", "-m", "two"]);
+        for packed in [false, true] {
+            if packed {
+                run_git(&root, &["pack-refs", "--all"]);
+            }
+            let layout = Layout::find(&root).unwrap();
+            let files = refs_from_files(&layout).unwrap();
+            let git = refs_from_git(&root).unwrap();
+            assert_eq!(files.sha, git.sha);
+            assert!(files.sha.is_some());
+            assert_eq!(files.branch.as_deref(), Some("feature/x"));
+            assert_eq!(files.branch, git.branch);
+            assert!(files.upstream_sha.is_some());
+            assert_ne!(files.upstream_sha, files.sha);
+            assert_eq!(files.upstream_sha, git.upstream_sha);
+            assert_eq!(files.origin_head.as_deref(), Some("main"));
+            assert_eq!(files.origin_head, git.origin_head);
+            for key in ["user.name", "remote.origin.url", "branch.feature/x.merge"] {
+                assert!(files.config.get(key).is_some(), "{key}");
+                assert_eq!(files.config.get(key), git.config.get(key), "{key}");
+            }
+        }
+        let state = read_state(&root, &ReadOptions::default()).unwrap();
+        assert_eq!(state.repository, "octo/app");
+        assert_eq!(state.actor, "Ada Lovelace");
+        assert_eq!(state.default_branch, "main");
+        assert_eq!(state.head_message, "two");
+        assert_eq!(state.changed_files, None);
+        let with_changes = read_state(
+            &root,
+            &ReadOptions {
+                memo_dir: None,
+                changed_files: true,
+            },
+        )
+        .unwrap();
+        assert_eq!(with_changes.before, state.before);
+        assert_eq!(with_changes.changed_files, Some(Vec::new()));
     }
 
     #[test]

@@ -54,6 +54,14 @@ impl Workflow {
         self.on.iter().find(|t| t.event == event)
     }
 
+    /// Whether any trigger filters on changed paths (`paths:` or
+    /// `paths-ignore:`), which is what makes a run look up changed files.
+    pub fn uses_path_filters(&self) -> bool {
+        self.on
+            .iter()
+            .any(|t| t.filters.paths.is_some() || t.filters.paths_ignore.is_some())
+    }
+
     /// The `workflow_call` interface when this workflow is reusable.
     pub fn call_interface(&self) -> Option<&Trigger> {
         self.trigger("workflow_call")

@@ -250,7 +250,7 @@ fn why(root: &Path, cache: &Cache, wanted: &str) -> Result<ExitStatus> {
         Some((job, step)) => (job, Some(step)),
         None => (wanted, None),
     };
-    let repository = sluice_exec::git::read_state(root)
+    let repository = sluice_exec::git::read_state(root, &Default::default())
         .map(|s| s.repository)
         .unwrap_or_default();
     let matches = |payload: &serde_json::Value| {

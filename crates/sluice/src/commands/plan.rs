@@ -13,9 +13,6 @@ use crate::{event, render, workflows};
 
 pub fn run(cwd: &Path, args: &PlanArgs, color: bool) -> Result<ExitStatus> {
     let root = sluice_exec::git::find_root(cwd)?;
-    let state = sluice_exec::git::read_state(&root)?;
-    let repo = event::repository(&state);
-    let event = event::build(&root, &repo, &args.event)?;
     let options = ParseOptions::default();
     let files: Vec<(PathBuf, Parsed)> = match &args.workflow {
         Some(wanted) => vec![workflows::resolve(&root, wanted, &options)?],
@@ -31,6 +28,21 @@ pub fn run(cwd: &Path, args: &PlanArgs, color: bool) -> Result<ExitStatus> {
         eprintln!("no workflows found (looked in .github/workflows and .sluice/workflows)");
         return Ok(ExitStatus::Usage);
     }
+    let changed_files = files.iter().any(|(_, parsed)| {
+        parsed
+            .workflow
+            .as_ref()
+            .is_some_and(|w| w.uses_path_filters())
+    });
+    let state = sluice_exec::git::read_state(
+        &root,
+        &sluice_exec::git::ReadOptions {
+            memo_dir: None,
+            changed_files,
+        },
+    )?;
+    let repo = event::repository(&state);
+    let event = event::build(&root, &repo, &args.event, changed_files)?;
     let vars = IndexMap::new();
     let mut plans = Vec::new();
     for (path, parsed) in files {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use sluice_exec::events::Fanout;
+use sluice_exec::git::ReadOptions;
 use sluice_exec::{CancelToken, EventSink, Outcome, RunSpec};
 use sluice_plan::{Plan, PlanRequest, build_plan};
 use sluice_workflow::{ParseOptions, Parsed, Workflow};
@@ -27,9 +28,6 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
         },
     )?;
     let secrets = secrets::collect(&args.secrets, &args.secret_files)?;
-    let state = sluice_exec::git::read_state(&root)?;
-    let repo = event::repository(&state);
-    let event = event::build(&root, &repo, &args.event)?;
     let err_color = render::stderr_color(color_choice);
 
     // Workflows: the one named, or every one the event selects.
@@ -41,6 +39,25 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
             .map(|p| Ok((root.join(&p), workflows::load(&root, &p, &options)?)))
             .collect::<Result<_>>()?,
     };
+    // Changed files cost git processes; only path filters need them.
+    let changed_files = files.iter().any(|(_, parsed)| {
+        parsed
+            .workflow
+            .as_ref()
+            .is_some_and(|w| w.uses_path_filters())
+    });
+    // Before git is asked about untracked files: the state directory
+    // (which remembers the head commit) must already be ignored.
+    config::ensure_ignored(&config.state_dir)?;
+    let state = sluice_exec::git::read_state(
+        &root,
+        &ReadOptions {
+            memo_dir: Some(&config.state_dir),
+            changed_files,
+        },
+    )?;
+    let repo = event::repository(&state);
+    let event = event::build(&root, &repo, &args.event, changed_files)?;
     let mut selected: Vec<(Workflow, Plan)> = Vec::new();
     for (path, parsed) in files {
         let name = workflows::display_name(&root, &path);
@@ -81,7 +98,6 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
         return Ok(ExitStatus::Success);
     }
 
-    config::ensure_ignored(&config.state_dir)?;
     let history = History::open(&config.state_dir, &root)?;
     for recovered in history.recovered() {
         eprintln!(

@@ -96,25 +96,22 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
     );
     let cancel_level = || instance.own_cancel.level().max(shared.cancel.level());
 
-    let mut github = spec.plan.github.clone();
-    if let Some(object) = github.as_object_mut() {
-        object.insert("job".into(), serde_json::Value::String(job.id.clone()));
-        object.insert(
-            "run_id".into(),
-            serde_json::Value::String(spec.run_id.clone()),
-        );
+    let mut github = shared.github.clone();
+    if let Value::Object(object) = &mut github {
+        object.insert("job".into(), Value::String(job.id.clone()));
+        object.insert("run_id".into(), Value::String(spec.run_id.clone()));
         object.insert(
             "run_number".into(),
-            serde_json::Value::String(spec.run_number.to_string()),
+            Value::String(spec.run_number.to_string()),
         );
         object.insert(
             "workspace".into(),
-            serde_json::Value::String(spec.workspace.display().to_string()),
+            Value::String(spec.workspace.display().to_string()),
         );
     }
     let mut contexts: IndexMap<String, Value> = IndexMap::new();
-    contexts.insert("github".into(), Value::from_json(&github));
-    contexts.insert("inputs".into(), Value::from_json(&spec.plan.inputs));
+    contexts.insert("github".into(), github);
+    contexts.insert("inputs".into(), shared.inputs.clone());
     contexts.insert("vars".into(), string_object(&spec.vars));
     contexts.insert("secrets".into(), secrets_context(&spec.secrets));
     contexts.insert("matrix".into(), instance.matrix.clone());

@@ -6,6 +6,7 @@ use std::sync::{OnceLock, RwLock};
 use std::time::Duration;
 
 use indexmap::IndexMap;
+use sluice_expr::Value;
 use sluice_plan::Plan;
 use sluice_workflow::Workflow;
 
@@ -64,6 +65,9 @@ pub(crate) struct Shared<'a> {
     /// Set up the first time a process is about to start: a run whose
     /// steps all come from the cache never pays for it.
     pub processes_ready: OnceLock<Result<Option<ReaperGuard>, String>>,
+    /// The `github` and `inputs` contexts, converted once for every job.
+    pub github: Value,
+    pub inputs: Value,
 }
 
 impl Shared<'_> {

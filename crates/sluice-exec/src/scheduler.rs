@@ -1,13 +1,14 @@
 //! The DAG scheduler: a job instance starts the moment every job it needs
 //! has finished and a slot is free — never in stages.
 //!
-//! Job instances run on scoped threads; the scheduler's loop owns all
+//! Job instances run on scoped worker threads (started as needed, one per
+//! instance running at once, and reused); the scheduler's loop owns all
 //! bookkeeping and hears of finished instances over a channel, so no state
 //! is shared between jobs except through the events they emit.
 
 use std::collections::HashSet;
-use std::sync::RwLock;
-use std::sync::mpsc::{RecvTimeoutError, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::{Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use indexmap::IndexMap;
@@ -147,6 +148,8 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
         cancel: cancel.clone(),
         event_path,
         processes_ready: std::sync::OnceLock::new(),
+        github: Value::from_json(&spec.plan.github),
+        inputs: Value::from_json(&spec.plan.inputs),
     };
     let mut nodes = build_nodes(spec);
     shared.emit(Event::RunStarted {
@@ -162,8 +165,15 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
     });
 
     let (tx, rx) = channel::<(usize, usize, JobReport, Instant, Instant)>();
+    // Job instances go to worker threads that take one after another: a
+    // thread per job cost more than a cached job itself.
+    let (work_tx, work_rx) = channel::<(usize, usize, JobInstance)>();
+    let work_rx = Mutex::new(work_rx);
     let mut cached_steps = (0u64, 0u64);
     std::thread::scope(|scope| {
+        // Dropped when the loop ends, which lets idle workers finish.
+        let work_tx = work_tx;
+        let mut workers = 0usize;
         let mut running = 0usize;
         let mut saw_cancel = false;
         let cached_steps = &mut cached_steps;
@@ -191,6 +201,14 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
             decide_ready_jobs(&shared, &mut nodes);
             // Start what may start, in workflow order.
             for n in 0..nodes.len() {
+                let pending = nodes[n]
+                    .instances
+                    .iter()
+                    .flatten()
+                    .any(|i| matches!(i.phase, Phase::Pending));
+                if !pending {
+                    continue;
+                }
                 let limit = nodes[n].max_parallel.unwrap_or(usize::MAX);
                 let job = nodes[n].job;
                 let needs = needs_context(&nodes_needs_snapshot(&nodes, n));
@@ -226,23 +244,19 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
                         own_cancel: instance.cancel.clone(),
                         upstream_keys: upstream.clone(),
                     };
-                    let tx = tx.clone();
-                    let shared = &shared;
-                    scope.spawn(move || {
-                        let begun = Instant::now();
-                        // A bug in one job must not hang the run waiting
-                        // for a report that never comes.
-                        let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            run_job(shared, &work)
-                        }))
-                        .unwrap_or_else(|_| JobReport {
-                            result: Outcome::Failure,
-                            outputs: IndexMap::new(),
-                            cache_keys: Vec::new(),
-                            cached_steps: (0, 0),
-                        });
-                        let _ = tx.send((n, i, report, begun, Instant::now()));
-                    });
+                    // Each worker runs one instance at a time, so as
+                    // many workers as running instances means none waits.
+                    if running > workers {
+                        workers += 1;
+                        let tx = tx.clone();
+                        let shared = &shared;
+                        let work_rx = &work_rx;
+                        scope.spawn(move || job_worker(shared, work_rx, &tx));
+                    }
+                    if work_tx.send((n, i, work)).is_err() {
+                        // Cannot happen while workers live; never hang.
+                        running -= 1;
+                    }
                 }
             }
             if running == 0 && nodes.iter().all(Node::done) {
@@ -264,7 +278,6 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
                 }
                 break;
             }
-            shared.sink.flush();
             match rx.recv_timeout(Duration::from_millis(100)) {
                 Ok((n, i, report, begun, ended)) => {
                     running -= 1;
@@ -295,6 +308,33 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
         duration,
         critical_path,
         cached_steps,
+    }
+}
+
+/// A worker thread: runs the job instances it is handed, one at a time,
+/// reporting each, until the scheduler stops handing them out.
+fn job_worker<'a>(
+    shared: &Shared,
+    work: &Mutex<Receiver<(usize, usize, JobInstance<'a>)>>,
+    reports: &Sender<(usize, usize, JobReport, Instant, Instant)>,
+) {
+    loop {
+        let next = work.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let Ok((n, i, instance)) = next else { return };
+        let begun = Instant::now();
+        // A bug in one job must not hang the run waiting for a report
+        // that never comes.
+        let report =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_job(shared, &instance)))
+                .unwrap_or_else(|_| JobReport {
+                    result: Outcome::Failure,
+                    outputs: IndexMap::new(),
+                    cache_keys: Vec::new(),
+                    cached_steps: (0, 0),
+                });
+        if reports.send((n, i, report, begun, Instant::now())).is_err() {
+            return;
+        }
     }
 }
 
@@ -467,8 +507,8 @@ fn decide_ready_jobs(shared: &Shared, nodes: &mut [Node]) {
             .iter()
             .any(|&a| matches!(nodes[a].result(), Outcome::Failure | Outcome::Cancelled));
         let mut contexts = IndexMap::new();
-        contexts.insert("github".to_string(), Value::from_json(&spec.plan.github));
-        contexts.insert("inputs".to_string(), Value::from_json(&spec.plan.inputs));
+        contexts.insert("github".to_string(), shared.github.clone());
+        contexts.insert("inputs".to_string(), shared.inputs.clone());
         contexts.insert("vars".to_string(), string_object(&spec.vars));
         contexts.insert("needs".to_string(), needs_context(&needs));
         let host = RunHost {

@@ -30,17 +30,22 @@ pub(crate) struct Script {
     pub relative_dir: String,
 }
 
+/// A `run:` step as written: the script and where and how it runs.
+pub(crate) struct RunStep<'a> {
+    pub script: &'a Token,
+    pub shell: Option<&'a Token>,
+    pub working_directory: Option<&'a Token>,
+}
+
 pub(crate) fn run(
     ctx: &StepContext,
     state: &mut JobState,
     host: &RunHost,
     env: &IndexMap<String, String>,
     limits: &StepLimits,
-    script: &Token,
-    shell: Option<&Token>,
-    working_directory: Option<&Token>,
+    step: &RunStep,
 ) -> StepResult {
-    let script = match resolve(ctx, host, script, shell, working_directory) {
+    let script = match resolve(ctx, host, step) {
         Ok(script) => script,
         Err(message) => return StepResult::error(ctx, &message),
     };
@@ -53,7 +58,7 @@ pub(crate) fn run(
     };
     let lookup = match step_cache::lookup(ctx, state, cache, declared, &script, env) {
         step_cache::Lookup::Hit(result) => return result,
-        step_cache::Lookup::Miss(pending) => pending,
+        step_cache::Lookup::Miss(pending) => *pending,
         step_cache::Lookup::Unavailable(reason) => {
             ctx.shared.system_line(
                 ctx.key,
@@ -81,13 +86,12 @@ pub(crate) fn run(
 }
 
 /// Evaluates the script, shell and working directory.
-fn resolve(
-    ctx: &StepContext,
-    host: &RunHost,
-    script: &Token,
-    shell: Option<&Token>,
-    working_directory: Option<&Token>,
-) -> Result<Script, String> {
+fn resolve(ctx: &StepContext, host: &RunHost, step: &RunStep) -> Result<Script, String> {
+    let RunStep {
+        script,
+        shell,
+        working_directory,
+    } = *step;
     let spec = ctx.shared.spec;
     let text = host.string(script).map_err(|m| format!("run: {m}"))?;
     let defaults = [&ctx.job.defaults, &spec.workflow.defaults];

@@ -245,9 +245,11 @@ pub(crate) fn run_step(ctx: &StepContext, state: &mut JobState) -> StepRecord {
                     &host,
                     &env,
                     &limits,
-                    script,
-                    shell.as_ref(),
-                    working_directory.as_ref(),
+                    &crate::script_step::RunStep {
+                        script,
+                        shell: shell.as_ref(),
+                        working_directory: working_directory.as_ref(),
+                    },
                 )
             }
         }

@@ -97,7 +97,7 @@ pub(crate) struct Pending {
 
 pub(crate) enum Lookup {
     Hit(StepResult),
-    Miss(Pending),
+    Miss(Box<Pending>),
     /// The cache cannot be used for this step (say, unreadable inputs).
     Unavailable(String),
 }
@@ -161,11 +161,11 @@ pub(crate) fn lookup(
         serde_json::json!({"identity": identity, "components": components}),
     );
     let _ = cache.put_entry(MISS_KIND, &miss.id.clone(), &miss);
-    Lookup::Miss(Pending {
+    Lookup::Miss(Box::new(Pending {
         key,
         components,
         identity,
-    })
+    }))
 }
 
 /// Stores a step that succeeded: its output files, log and effects.
@@ -284,6 +284,9 @@ fn replay(
     let mut effects = payload.effects.clone();
     effects.captured = None;
     for row in log.as_deref().unwrap_or_default().split(|b| *b == b'\n') {
+        if row.is_empty() {
+            continue;
+        }
         if let Ok((stream, line)) = serde_json::from_slice::<(Stream, String)>(row) {
             step_output::log_line(ctx, &mut effects, stream, &line);
         }

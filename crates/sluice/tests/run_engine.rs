@@ -867,3 +867,64 @@ jobs:
     assert!(outputs.get("token").is_none(), "{outputs}");
     assert!(!out.stdout.contains("hush-hush-value"));
 }
+
+#[test]
+fn the_github_context_describes_the_repository_and_head_commit() {
+    let repo = repo_with(
+        "on: push\njobs:\n  show:\n    runs-on: ubuntu-latest\n    steps:\n      - run: |\n          echo \"repo=${{ github.repository }} actor=${{ github.actor }} ref=${{ github.ref }}\"\n          echo \"sha=${{ github.sha }} message=${{ github.event.head_commit.message }}\"\n          echo \"default=${{ github.event.repository.default_branch }}\"\n",
+    );
+    repo.git(&[
+        "remote",
+        "add",
+        "origin",
+        "https://github.com/octo/widgets.git",
+    ]);
+    repo.git(&["checkout", "-q", "-b", "feature/x"]);
+    repo.file("src/a.txt", "a\n").commit("Add a");
+    let sha = repo.git(&["rev-parse", "HEAD"]).trim().to_owned();
+    // Twice: the second run reads the head commit from what the first remembered.
+    for _ in 0..2 {
+        let (out, events) = repo.run_json("ci", &[]);
+        out.assert_code(0);
+        let lines = job_lines(&events, "show");
+        assert!(
+            lines.contains(
+                &"repo=octo/widgets actor=Test User ref=refs/heads/feature/x".to_string()
+            ),
+            "{lines:?}"
+        );
+        assert!(
+            lines.contains(&format!("sha={sha} message=Add a")),
+            "{lines:?}"
+        );
+    }
+    // A new commit is seen as such, not taken from the memo.
+    repo.file("src/b.txt", "b\n").commit("Add b");
+    let sha = repo.git(&["rev-parse", "HEAD"]).trim().to_owned();
+    let (out, events) = repo.run_json("ci", &[]);
+    out.assert_code(0);
+    let lines = job_lines(&events, "show");
+    assert!(
+        lines.contains(&format!("sha={sha} message=Add b")),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn path_filters_see_committed_and_uncommitted_changes_but_not_sluices_state() {
+    let repo = repo_with(
+        "on:\n  push:\n    paths: ['src/**']\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps: [{run: echo built}]\n",
+    );
+    repo.file("docs/guide.md", "words\n").commit("docs only");
+    for _ in 0..2 {
+        let out = repo.sluice(&["run"]);
+        out.assert_code(0);
+        assert!(out.stderr.contains("nothing to run"), "{}", out.stderr);
+    }
+    // An uncommitted change under src/ is part of what a push would carry.
+    repo.file("src/main.txt", "work in progress\n");
+    let out = repo.sluice(&["run"]);
+    out.assert_code(0);
+    assert!(out.stdout.contains("built"), "{}", out.stdout);
+    assert!(!out.stderr.contains("nothing to run"), "{}", out.stderr);
+}

@@ -75,9 +75,15 @@ pub(crate) fn prepare_spool_file(path: &Path) -> Result<Option<PreparedChunk>, S
     let mut file = File::open(path).map_err(spool_error("reopen the file"))?;
     file.seek(SeekFrom::Start(spool.body_offset))
         .map_err(spool_error("seek to the first line"))?;
-    let mut compressed = Vec::new();
-    zstd::stream::copy_encode(file.take(summary.valid_len), &mut compressed, ZSTD_LEVEL)
-        .map_err(spool_error("compress the log lines"))?;
+    // The size is known: told it, zstd sizes its tables to the input
+    // instead of allocating (and clearing) a megabyte for every step.
+    let mut compress = || -> std::io::Result<Vec<u8>> {
+        let mut encoder = zstd::stream::Encoder::new(Vec::new(), ZSTD_LEVEL)?;
+        encoder.set_pledged_src_size(Some(summary.valid_len))?;
+        std::io::copy(&mut (&mut file).take(summary.valid_len), &mut encoder)?;
+        encoder.finish()
+    };
+    let compressed = compress().map_err(spool_error("compress the log lines"))?;
     Ok(Some(PreparedChunk {
         target: spool.target,
         spool_name: spool.name,

@@ -30,75 +30,23 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
     let secrets = secrets::collect(&args.secrets, &args.secret_files)?;
     let err_color = render::stderr_color(color_choice);
 
-    // Workflows: the one named, or every one the event selects.
-    let options = ParseOptions::default();
-    let files: Vec<(PathBuf, Parsed)> = match &args.workflow {
-        Some(wanted) => vec![workflows::resolve(&root, wanted, &options)?],
-        None => workflows::discover(&root)?
-            .into_iter()
-            .map(|p| Ok((root.join(&p), workflows::load(&root, &p, &options)?)))
-            .collect::<Result<_>>()?,
-    };
-    // Changed files cost git processes; only path filters need them.
-    let changed_files = files.iter().any(|(_, parsed)| {
-        parsed
-            .workflow
-            .as_ref()
-            .is_some_and(|w| w.uses_path_filters())
-    });
-    // Before git is asked about untracked files: the state directory
-    // (which remembers the head commit) must already be ignored.
+    // The state directory is made (and ignored) before git is asked about
+    // untracked files, as it remembers the head commit; the history opens
+    // on another thread while the workflows load and git is read.
     config::ensure_ignored(&config.state_dir)?;
-    let state = sluice_exec::git::read_state(
-        &root,
-        &ReadOptions {
-            memo_dir: Some(&config.state_dir),
-            changed_files,
-        },
-    )?;
-    let repo = event::repository(&state);
-    let event = event::build(&root, &repo, &args.event, changed_files)?;
-    let mut selected: Vec<(Workflow, Plan)> = Vec::new();
-    for (path, parsed) in files {
-        let name = workflows::display_name(&root, &path);
-        let has_errors = parsed.has_errors();
-        for d in parsed.diagnostics.iter().filter(|d| d.is_error()) {
-            eprintln!(
-                "{}",
-                render::diagnostic(d, DiagnosticFormat::Human, err_color)
-            );
-        }
-        let Some(workflow) = parsed.workflow.filter(|_| !has_errors) else {
-            eprintln!("error: {name} has errors; nothing was run");
-            return Ok(ExitStatus::Usage);
-        };
-        let plan = build_plan(&PlanRequest {
-            workflow: &workflow,
-            workflow_path: &name,
-            event: &event,
-            repo: &repo,
-            vars: &config.vars,
-        })
-        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-        if plan.selected || args.workflow.is_some() {
-            if !plan.selected {
-                eprintln!(
-                    "note: {name} is not triggered by this event ({}); running it because it was named",
-                    plan.reason
-                );
-            }
-            selected.push((workflow, plan));
-        }
-    }
-    if selected.is_empty() {
-        eprintln!(
-            "nothing to run: no workflow is triggered by {} of {}",
-            event.name, event.git_ref
-        );
-        return Ok(ExitStatus::Success);
-    }
-
-    let history = History::open(&config.state_dir, &root)?;
+    let (history, selection) = std::thread::scope(|scope| {
+        let history = scope.spawn(|| History::open(&config.state_dir, &root));
+        let selection = select_workflows(&root, &config, args, err_color);
+        let history = history
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (history, selection)
+    });
+    let selected = match selection? {
+        Selection::Run(selected) => selected,
+        Selection::Exit(status) => return Ok(status),
+    };
+    let history = history?;
     for recovered in history.recovered() {
         eprintln!(
             "note: run #{recovered} was cut off (Sluice was killed); it is marked interrupted"
@@ -176,6 +124,86 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
         }
     }
     Ok(status)
+}
+
+/// What the workflows and the event decided.
+enum Selection {
+    Run(Vec<(Workflow, Plan)>),
+    /// Nothing runs (errors were reported, or no workflow is triggered).
+    Exit(ExitStatus),
+}
+
+/// The workflows to run: the one named, or every one the event selects.
+fn select_workflows(
+    root: &Path,
+    config: &Config,
+    args: &RunArgs,
+    err_color: bool,
+) -> Result<Selection> {
+    let options = ParseOptions::default();
+    let files: Vec<(PathBuf, Parsed)> = match &args.workflow {
+        Some(wanted) => vec![workflows::resolve(root, wanted, &options)?],
+        None => workflows::discover(root)?
+            .into_iter()
+            .map(|p| Ok((root.join(&p), workflows::load(root, &p, &options)?)))
+            .collect::<Result<_>>()?,
+    };
+    // Changed files cost git processes; only path filters need them.
+    let changed_files = files.iter().any(|(_, parsed)| {
+        parsed
+            .workflow
+            .as_ref()
+            .is_some_and(|w| w.uses_path_filters())
+    });
+    let state = sluice_exec::git::read_state(
+        root,
+        &ReadOptions {
+            memo_dir: Some(&config.state_dir),
+            changed_files,
+        },
+    )?;
+    let repo = event::repository(&state);
+    let event = event::build(root, &repo, &args.event, changed_files)?;
+    let mut selected: Vec<(Workflow, Plan)> = Vec::new();
+    for (path, parsed) in files {
+        let name = workflows::display_name(root, &path);
+        let has_errors = parsed.has_errors();
+        for d in parsed.diagnostics.iter().filter(|d| d.is_error()) {
+            eprintln!(
+                "{}",
+                render::diagnostic(d, DiagnosticFormat::Human, err_color)
+            );
+        }
+        let Some(workflow) = parsed.workflow.filter(|_| !has_errors) else {
+            eprintln!("error: {name} has errors; nothing was run");
+            return Ok(Selection::Exit(ExitStatus::Usage));
+        };
+        let plan = build_plan(&PlanRequest {
+            workflow: &workflow,
+            workflow_path: &name,
+            event: &event,
+            repo: &repo,
+            vars: &config.vars,
+        })
+        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        if plan.selected || args.workflow.is_some() {
+            if !plan.selected {
+                eprintln!(
+                    "note: {name} is not triggered by this event ({}); running it because it was named",
+                    plan.reason
+                );
+            }
+            selected.push((workflow, plan));
+        }
+    }
+    if selected.is_empty() {
+        eprintln!(
+            "nothing to run: no workflow is triggered by {} of {}",
+            event.name, event.git_ref
+        );
+        return Ok(Selection::Exit(ExitStatus::Success));
+    }
+    Ok(Selection::Run(selected))
 }
 
 /// The cache store; without one (an unwritable cache directory, say) the

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Saving and restoring a 20,000-file, 200 MB tree through Sluice's key cache
+# (actions/cache/save and actions/cache/restore, run natively) against what
+# actions/cache does (tar with zstd -T0), on the normal disk and on tmpfs;
+# and a restore onto the tree when it is already in place and unchanged.
+#
+#   bash bench/key-cache.sh        # needs hyperfine, zstd, python3
+#
+# Writes docs/bench-key-cache.md with the figures and the exact commands.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+cargo build --release -q -p sluice
+sluice="$here/target/release/sluice"
+for tool in hyperfine zstd python3; do
+  command -v "$tool" >/dev/null || { echo "$tool is needed" >&2; exit 2; }
+done
+files=${FILES:-20000}
+megabytes=${MEGABYTES:-200}
+report="$here/docs/bench-key-cache.md"
+{
+  echo "# Benchmark: the key cache against tar + zstd"
+  echo
+  echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores with \`bash bench/key-cache.sh\` (hyperfine, all in one run)."
+  echo "The tree: $files files, $megabytes MB, a third random binary and two thirds text, nested up to 5 levels"
+  echo "(\`bench/gen_tree.py\`). Sluice runs \`actions/cache/save\` and \`actions/cache/restore\` natively (a whole"
+  echo "\`sluice run\` each, process start included); the peer is what \`actions/cache\` does on a runner:"
+  echo "\`tar -I 'zstd -T0' -cf\` and \`-xf\`."
+  echo
+} > "$report"
+
+measure() { # label, base directory
+  local label=$1 base=$2
+  local work
+  work=$(mktemp -d -p "$base")
+  local repo="$work/repo"
+  mkdir -p "$repo/.sluice/workflows"
+  python3 "$here/bench/gen_tree.py" "$repo/tree" "$files" "$megabytes"
+  cat > "$repo/.sluice/workflows/save.yml" <<'YAML'
+on: push
+jobs:
+  save:
+    runs-on: x
+    steps:
+      - uses: actions/cache/save@v4
+        with:
+          path: tree
+          key: tree-${{ github.run_id }}
+YAML
+  cat > "$repo/.sluice/workflows/restore.yml" <<'YAML'
+on: push
+jobs:
+  restore:
+    runs-on: x
+    steps:
+      - uses: actions/cache/restore@v4
+        with:
+          path: tree
+          key: tree-
+          fail-on-cache-miss: true
+YAML
+  (cd "$repo" && git init -q -b main && printf 'tree\n' > .gitignore &&
+    git -c user.name=b -c user.email=b@x add -A && git -c user.name=b -c user.email=b@x commit -q -m bench)
+  cd "$repo"
+  export SLUICE_STATE_DIR="$work/state" SLUICE_CACHE_DIR="$work/cache"
+  local archive="$work/tree.tzst"
+  # Saves into an empty cache (what a first run pays) and tar create.
+  hyperfine --warmup 1 --runs 5 --export-markdown "$work/save.md" --export-json "$work/save.json" \
+    --prepare "rm -rf '$work/cache' '$archive'" \
+    -n "sluice save" "$sluice run save" \
+    -n "tar + zstd create" "tar -I 'zstd -T0' -cf '$archive' tree" > /dev/null
+  "$sluice" run save > /dev/null
+  tar -I 'zstd -T0' -cf "$archive" tree
+  # Cold restores: the tree is gone.
+  hyperfine --warmup 1 --runs 5 --export-markdown "$work/restore.md" --export-json "$work/restore.json" \
+    --prepare "rm -rf '$repo/tree'" \
+    -n "sluice restore" "$sluice run restore" \
+    -n "tar + zstd extract" "tar -I 'zstd -T0' -xf '$archive'" > /dev/null
+  # The tree is already in place and unchanged.
+  "$sluice" run restore > /dev/null
+  hyperfine --warmup 2 --runs 10 --export-markdown "$work/unchanged.md" --export-json "$work/unchanged.json" \
+    -n "sluice restore (unchanged)" "$sluice run restore" \
+    -n "tar + zstd extract (over the tree)" "tar -I 'zstd -T0' -xf '$archive'" > /dev/null
+  python3 - "$work" "$label" >> "$report" <<'PY'
+import json, sys
+work, label = sys.argv[1], sys.argv[2]
+def means(name):
+    return {r["command"]: r["mean"] for r in json.load(open(f"{work}/{name}.json"))["results"]}
+s, r, u = means("save"), means("restore"), means("unchanged")
+print(f"## {label}\n")
+print(f"- Save: Sluice {s['sluice save']:.2f} s, tar + zstd {s['tar + zstd create']:.2f} s ({s['sluice save']/s['tar + zstd create']:.2f}x).")
+print(f"- Restore: Sluice {r['sluice restore']:.2f} s, tar + zstd {r['tar + zstd extract']:.2f} s ({r['sluice restore']/r['tar + zstd extract']:.2f}x).")
+print(f"- Restore onto the unchanged tree: Sluice {1000*u['sluice restore (unchanged)']:.0f} ms, tar + zstd {1000*u['tar + zstd extract (over the tree)']:.0f} ms ({u['sluice restore (unchanged)']/u['tar + zstd extract (over the tree)']:.2f}x).\n")
+for name in ("save", "restore", "unchanged"):
+    print(open(f"{work}/{name}.md").read())
+PY
+  cd "$here"
+  rm -rf "$work"
+}
+measure "On the normal disk ($(df -h /tmp | awk 'NR==2 {print $1}'))" /tmp
+measure "On tmpfs (/dev/shm)" /dev/shm
+cat "$report"

@@ -59,6 +59,9 @@ pub enum Stream {
     Stderr,
     /// Written by Sluice itself (notices, "cached", timeouts...).
     System,
+    /// A service's own output (`[name] line`), recorded when the service
+    /// stops; kept in history and `--json`, not shown live.
+    Service,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

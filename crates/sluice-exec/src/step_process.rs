@@ -120,7 +120,7 @@ pub fn run(
 /// `/dev/tty` (sudo, ssh) fails at once instead of hanging — as on GitHub,
 /// where steps have no terminal.
 #[allow(unsafe_code)]
-fn new_session(command: &mut Command) {
+pub(crate) fn new_session(command: &mut Command) {
     // SAFETY: the closure runs in the child between fork and exec, where
     // only async-signal-safe functions may be called; setsid(2) is one, and
     // the closure allocates nothing.

@@ -57,6 +57,7 @@ fn stream_code(stream: Stream) -> u8 {
         Stream::Stdout => 0,
         Stream::Stderr => 1,
         Stream::System => 2,
+        Stream::Service => 3,
     }
 }
 
@@ -65,6 +66,7 @@ fn stream_from_code(code: u8) -> Option<Stream> {
         0 => Stream::Stdout,
         1 => Stream::Stderr,
         2 => Stream::System,
+        3 => Stream::Service,
         _ => return None,
     })
 }

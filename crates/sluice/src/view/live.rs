@@ -175,6 +175,11 @@ impl EventSink for LiveView {
                 stream: Stream::System,
                 ..
             } if super::is_detail(line) => return,
+            // Services' own output is for history (`sluice logs`), not the screen.
+            Event::Log {
+                stream: Stream::Service,
+                ..
+            } => return,
             Event::Log {
                 job, line, stream, ..
             } => {

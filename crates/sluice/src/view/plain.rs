@@ -70,6 +70,11 @@ impl EventSink for PlainView {
                 line,
                 ..
             } if super::is_detail(line) => return,
+            // Services' own output is for history (`sluice logs`), not the screen.
+            Event::Log {
+                stream: Stream::Service,
+                ..
+            } => return,
             Event::Log {
                 job,
                 step,

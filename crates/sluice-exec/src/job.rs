@@ -13,8 +13,9 @@ use crate::cancel::{CancelLevel, CancelToken};
 use crate::eval_host::{RunHost, Status, string_object};
 use crate::events::{JobKey, Outcome};
 use crate::process_tree;
-use crate::run_spec::Shared;
+use crate::run_spec::{Isolation, Shared};
 use crate::step::{StepContext, StepRecord, run_step};
+use crate::workspace::SnapshotSource;
 
 /// GitHub's default job timeout.
 const DEFAULT_JOB_TIMEOUT: Duration = Duration::from_secs(360 * 60);
@@ -58,6 +59,11 @@ pub(crate) struct JobState {
     pub deadline: Instant,
     pub temp: PathBuf,
     pub files_dir: PathBuf,
+    /// Where the job's steps run: its snapshot, or the repository itself.
+    pub workspace: PathBuf,
+    /// `SLUICE_JOB_ID`: unique to this job instance, for namespacing
+    /// databases, users and queues.
+    pub job_id: String,
     pub tracking_id: String,
     /// A `Cell` so that steps can create the directories while the job's
     /// contexts are borrowed for evaluation.
@@ -95,6 +101,20 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
         crate::ids::random_hex(6)
     );
     let cancel_level = || instance.own_cancel.level().max(shared.cancel.level());
+    let job_id = format!(
+        "r{}_{}_{}",
+        spec.run_number,
+        sanitize(key).to_ascii_lowercase(),
+        crate::ids::random_hex(4)
+    );
+    let workspace = match prepare_workspace(shared, key, &job_dir) {
+        Ok(workspace) => workspace,
+        Err(message) => {
+            shared.system_line(key, None, &format!("error: {message}"));
+            remove_later(shared, job_dir);
+            return failed();
+        }
+    };
 
     let mut github = shared.github.clone();
     if let Value::Object(object) = &mut github {
@@ -106,7 +126,7 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
         );
         object.insert(
             "workspace".into(),
-            Value::String(spec.workspace.display().to_string()),
+            Value::String(workspace.display().to_string()),
         );
     }
     let mut contexts: IndexMap<String, Value> = IndexMap::new();
@@ -117,8 +137,11 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
     contexts.insert("matrix".into(), instance.matrix.clone());
     contexts.insert("strategy".into(), instance.strategy.clone());
     contexts.insert("needs".into(), instance.needs.clone());
-    contexts.insert("runner".into(), runner_context(spec, &temp));
-    contexts.insert("job".into(), job_context("success"));
+    contexts.insert("runner".into(), runner_context(spec, &temp, &workspace));
+    contexts.insert(
+        "job".into(),
+        job_context("success", &Value::Object(IndexMap::new())),
+    );
     contexts.insert("steps".into(), Value::Object(IndexMap::new()));
 
     // env: the workflow's, then the job's on top; each sees what came before.
@@ -134,7 +157,7 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
                 failed: false,
                 cancelled: false,
             },
-            workspace: &spec.workspace,
+            workspace: &workspace,
         };
         match evaluate_env(&host, token) {
             Ok(values) => job_env.extend(values),
@@ -152,7 +175,7 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
             failed: false,
             cancelled: false,
         },
-        workspace: &spec.workspace,
+        workspace: &workspace,
     };
     let timeout = match job.timeout_minutes.as_ref().map(|t| host.evaluate(t)) {
         None => DEFAULT_JOB_TIMEOUT,
@@ -172,8 +195,47 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
     };
     if let Some(problem) = unsupported(job) {
         shared.system_line(key, None, &format!("error: {problem}"));
+        remove_later(shared, job_dir);
         return failed();
     }
+    let services = if job.services.is_empty() {
+        crate::services::Services::default()
+    } else {
+        let deadline = Instant::now() + timeout;
+        let cancel_or_timeout = || {
+            if Instant::now() >= deadline {
+                CancelLevel::Immediate
+            } else {
+                cancel_level()
+            }
+        };
+        let started = shared.prepare_for_processes().and_then(|()| {
+            crate::services::start(
+                &crate::services::ServiceContext {
+                    shared,
+                    key,
+                    host: &host,
+                    job_id: &job_id,
+                    cancel: &cancel_or_timeout,
+                },
+                job,
+            )
+        });
+        match started {
+            Ok(services) => services,
+            Err(message) => {
+                shared.system_line(key, None, &format!("error: {message}"));
+                remove_later(shared, job_dir);
+                let mut report = failed();
+                if cancel_level() != CancelLevel::None {
+                    report.result = Outcome::Cancelled;
+                }
+                return report;
+            }
+        }
+    };
+    let services_context = services.context();
+    contexts.insert("job".into(), job_context("success", &services_context));
 
     let mut state = JobState {
         contexts,
@@ -184,6 +246,8 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
         deadline: Instant::now() + timeout,
         temp: temp.clone(),
         files_dir,
+        workspace,
+        job_id,
         tracking_id: tracking_id.clone(),
         dirs_ready: std::cell::Cell::new(false),
         post_saves: Vec::new(),
@@ -191,6 +255,7 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
     let mut cache_keys = Vec::new();
     let mut cached_steps = (0u64, 0u64);
     let mut timed_out = false;
+    let workspace = state.workspace.clone();
     for (index, step) in job.steps().iter().enumerate() {
         if Instant::now() >= state.deadline && !timed_out {
             timed_out = true;
@@ -212,6 +277,7 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
             cancel_level: &cancel_level,
             job_timed_out: timed_out,
             upstream_keys: &instance.upstream_keys,
+            workspace: &workspace,
         };
         let record: StepRecord = run_step(&context, &mut state);
         if record.conclusion == Outcome::Failure {
@@ -229,21 +295,23 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
             steps.insert(step.id.clone(), record.context_value());
         }
         let status = if state.failed { "failure" } else { "success" };
-        state.contexts.insert("job".into(), job_context(status));
+        state
+            .contexts
+            .insert("job".into(), job_context(status, &services_context));
     }
 
     run_post_saves(shared, key, job, &mut state, &cancel_level);
 
-    // Whatever the job's steps left running (servers, daemons) ends with it.
+    // Whatever the job's steps left running (servers, daemons) ends with
+    // it, then its services (whose clients are gone by then).
     if state.dirs_ready.get() {
         process_tree::terminate_tree(None, &tracking_id, Duration::from_secs(2));
     }
+    services.stop(shared, key);
 
     let cancelled = cancel_level() != CancelLevel::None || timed_out;
     let outputs = job_outputs(shared, key, job, &state);
-    if state.dirs_ready.get() {
-        let _ = std::fs::remove_dir_all(&job_dir);
-    }
+    remove_later(shared, job_dir);
     let result = match (state.failed, cancelled) {
         (_, true) if timed_out => Outcome::Failure,
         (_, true) => Outcome::Cancelled,
@@ -270,6 +338,7 @@ fn run_post_saves(
     cancel_level: &dyn Fn() -> CancelLevel,
 ) {
     let posts: Vec<crate::actions::PostSave> = state.post_saves.drain(..).rev().collect();
+    let workspace = state.workspace.clone();
     let steps = job.steps();
     for (k, post) in posts.iter().enumerate() {
         let succeeded = !state.failed && cancel_level() == CancelLevel::None;
@@ -289,6 +358,7 @@ fn run_post_saves(
             cancel_level,
             job_timed_out: false,
             upstream_keys: &IndexMap::new(),
+            workspace: &workspace,
         };
         let started = std::time::Instant::now();
         let name = match &step.action {
@@ -336,14 +406,57 @@ fn unsupported(job: &Job) -> Option<String> {
     if job.container.is_some() {
         return Some("`container:` jobs need a container engine, which Sluice does not use yet; run the steps on the host by removing `container:`".into());
     }
-    if !job.services.is_empty() {
-        let names: Vec<&str> = job.services.keys().map(String::as_str).collect();
-        return Some(format!(
-            "services ({}) are not supported by this version of Sluice yet",
-            names.join(", ")
-        ));
-    }
     None
+}
+
+/// The job's workspace: a fresh snapshot of the repository below
+/// `job_dir`, or the repository itself when the run is in place.
+fn prepare_workspace(shared: &Shared, key: &JobKey, job_dir: &Path) -> Result<PathBuf, String> {
+    let spec = shared.spec;
+    if spec.isolation == Isolation::InPlace {
+        return Ok(spec.workspace.clone());
+    }
+    shared.prepare_for_processes()?;
+    let source = shared
+        .snapshot_source
+        .get_or_init(|| SnapshotSource::list(&spec.workspace, &spec.snapshot_exclude))
+        .as_ref()
+        .map_err(|e| format!("cannot list the files of the job's workspace: {e}"))?;
+    // As on GitHub, the workspace directory is named after the repository.
+    let name = spec
+        .workspace
+        .file_name()
+        .map_or_else(|| "workspace".into(), |n| n.to_os_string());
+    let workspace = job_dir.join("work").join(name);
+    let started = Instant::now();
+    let stats = source
+        .create(&workspace)
+        .map_err(|e| format!("cannot create the job's workspace: {e}"))?;
+    shared.system_line(
+        key,
+        None,
+        &format!(
+            "workspace: a snapshot of {} files ({:.1} MB) in {} ms",
+            stats.files,
+            stats.bytes as f64 / 1e6,
+            started.elapsed().as_millis()
+        ),
+    );
+    Ok(workspace)
+}
+
+/// Removes a finished job's directory (its snapshot and scratch files) in
+/// the background; the run waits for it before it ends.
+fn remove_later(shared: &Shared, job_dir: PathBuf) {
+    if !job_dir.exists() {
+        return;
+    }
+    let handle = std::thread::spawn(move || {
+        let _ = std::fs::remove_dir_all(&job_dir);
+    });
+    if let Ok(mut cleanups) = shared.cleanups.lock() {
+        cleanups.push(handle);
+    }
 }
 
 /// Evaluates an `env:` token to name/value pairs.
@@ -379,7 +492,7 @@ fn job_outputs(
             failed: state.failed,
             cancelled: false,
         },
-        workspace: &shared.spec.workspace,
+        workspace: &state.workspace,
     };
     let mut outputs = IndexMap::new();
     for (name, token) in &job.outputs {
@@ -405,7 +518,7 @@ fn secrets_context(secrets: &IndexMap<String, String>) -> Value {
     Value::Object(map)
 }
 
-fn runner_context(spec: &crate::run_spec::RunSpec, temp: &Path) -> Value {
+fn runner_context(spec: &crate::run_spec::RunSpec, temp: &Path, workspace: &Path) -> Value {
     let arch = match std::env::consts::ARCH {
         "x86_64" => "X64",
         "aarch64" => "ARM64",
@@ -418,7 +531,7 @@ fn runner_context(spec: &crate::run_spec::RunSpec, temp: &Path) -> Value {
         ("environment", "self-hosted".to_string()),
         ("temp", temp.display().to_string()),
         ("tool_cache", spec.tool_cache.display().to_string()),
-        ("workspace", spec.workspace.display().to_string()),
+        ("workspace", workspace.display().to_string()),
         ("debug", String::new()),
     ];
     Value::Object(
@@ -429,10 +542,10 @@ fn runner_context(spec: &crate::run_spec::RunSpec, temp: &Path) -> Value {
     )
 }
 
-fn job_context(status: &str) -> Value {
+fn job_context(status: &str, services: &Value) -> Value {
     let mut map = IndexMap::new();
     map.insert("status".to_string(), Value::String(status.into()));
-    map.insert("services".to_string(), Value::Object(IndexMap::new()));
+    map.insert("services".to_string(), services.clone());
     map.insert("container".to_string(), Value::Object(IndexMap::new()));
     Value::Object(map)
 }

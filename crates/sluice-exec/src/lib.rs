@@ -17,14 +17,16 @@ pub mod run_spec;
 pub mod runner_env;
 pub mod scheduler;
 mod script_step;
+mod services;
 pub mod shell;
 mod step;
 pub mod step_cache;
 pub mod step_output;
 pub mod step_process;
 pub mod workflow_commands;
+pub mod workspace;
 
 pub use cancel::{CancelLevel, CancelToken};
 pub use events::{Event, EventSink, Outcome};
-pub use run_spec::RunSpec;
+pub use run_spec::{Isolation, RunSpec};
 pub use scheduler::{RunReport, run};

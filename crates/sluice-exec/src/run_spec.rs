@@ -26,8 +26,15 @@ pub struct RunSpec {
     pub run_number: u64,
     /// A unique id for the run (temporary directories, tracking ids).
     pub run_id: String,
-    /// Where jobs run (`github.workspace`).
+    /// The repository the run is about; jobs run in snapshots of it, or
+    /// in it with [`Isolation::InPlace`].
     pub workspace: PathBuf,
+    /// Whether each job gets its own copy of the workspace.
+    pub isolation: Isolation,
+    /// Directories a snapshot never copies when the workspace is not a git
+    /// repository (the state directory); in a repository, git's ignore
+    /// rules decide.
+    pub snapshot_exclude: Vec<PathBuf>,
     /// Per-run scratch space; each job gets a directory below it.
     pub temp_root: PathBuf,
     /// `RUNNER_TOOL_CACHE`.
@@ -54,6 +61,15 @@ pub struct RunSpec {
     pub reaper_exe: Option<PathBuf>,
 }
 
+/// Where a run's jobs run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isolation {
+    /// Each job in its own snapshot of the workspace (the default).
+    Snapshot,
+    /// Every job in the workspace itself (`--in-place`).
+    InPlace,
+}
+
 /// What the jobs of a run share.
 pub(crate) struct Shared<'a> {
     pub spec: &'a RunSpec,
@@ -65,6 +81,11 @@ pub(crate) struct Shared<'a> {
     /// Set up the first time a process is about to start: a run whose
     /// steps all come from the cache never pays for it.
     pub processes_ready: OnceLock<Result<Option<ReaperGuard>, String>>,
+    /// What job snapshots copy, listed when the first job needs it.
+    pub snapshot_source: OnceLock<Result<crate::workspace::SnapshotSource, String>>,
+    /// Removals of finished jobs' directories, running in the background;
+    /// the run waits for them before it ends.
+    pub cleanups: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>>,
     /// The `github` and `inputs` contexts, converted once for every job.
     pub github: Value,
     pub inputs: Value,

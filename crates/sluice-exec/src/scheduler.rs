@@ -148,6 +148,8 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
         cancel: cancel.clone(),
         event_path,
         processes_ready: std::sync::OnceLock::new(),
+        snapshot_source: std::sync::OnceLock::new(),
+        cleanups: std::sync::Mutex::new(Vec::new()),
         github: Value::from_json(&spec.plan.github),
         inputs: Value::from_json(&spec.plan.inputs),
     };
@@ -291,6 +293,16 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
         }
     });
 
+    // Finished jobs' directories are removed in the background; the run
+    // is over once they are gone.
+    let cleanups = shared
+        .cleanups
+        .lock()
+        .map(|mut list| std::mem::take(&mut *list))
+        .unwrap_or_default();
+    for cleanup in cleanups {
+        let _ = cleanup.join();
+    }
     let duration = started.elapsed();
     let critical_path = critical_path(&nodes);
     let summaries = summaries(&nodes);

@@ -108,7 +108,7 @@ fn resolve(ctx: &StepContext, host: &RunHost, step: &RunStep) -> Result<Script, 
             .map_err(|m| format!("working-directory: {m}"))?,
         None => String::new(),
     };
-    let cwd = spec.workspace.join(&relative_dir);
+    let cwd = ctx.workspace.join(&relative_dir);
     if !cwd.is_dir() {
         return Err(format!(
             "working-directory {} does not exist",
@@ -254,7 +254,7 @@ fn prepare(
         .map_err(|e| format!("cannot create the step's command files: {e}"))?;
     let mut process_env: IndexMap<String, String> = spec.base_env.iter().cloned().collect();
     let dirs = RunnerDirs {
-        workspace: &spec.workspace,
+        workspace: ctx.workspace,
         temp: &state.temp,
         tool_cache: &spec.tool_cache,
         event_path: &shared.event_path,
@@ -268,6 +268,7 @@ fn prepare(
     for (k, v) in runner_env::default_variables(&github, &ctx.job.id, &ctx.step.id, &dirs, &files) {
         process_env.insert(k, v);
     }
+    process_env.insert("SLUICE_JOB_ID".into(), state.job_id.clone());
     let base_path = process_env
         .get("PATH")
         .cloned()

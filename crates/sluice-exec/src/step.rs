@@ -29,6 +29,8 @@ pub(crate) struct StepContext<'a> {
     /// Step-cache keys of the cached steps of the jobs this job needs, by
     /// job id: part of each cached step's key, so upstream changes reach it.
     pub upstream_keys: &'a IndexMap<String, Vec<String>>,
+    /// The job's workspace (its snapshot, or the repository in place).
+    pub workspace: &'a std::path::Path,
 }
 
 /// A finished (or skipped) step, as the `steps` context shows it.
@@ -128,7 +130,6 @@ impl StepResult {
 
 pub(crate) fn run_step(ctx: &StepContext, state: &mut JobState) -> StepRecord {
     let shared = ctx.shared;
-    let spec = shared.spec;
     let cancelled = (ctx.cancel_level)() != CancelLevel::None || ctx.job_timed_out;
     let status = Status::Step {
         failed: state.failed,
@@ -147,7 +148,7 @@ pub(crate) fn run_step(ctx: &StepContext, state: &mut JobState) -> StepRecord {
     let host = RunHost {
         contexts: &state.contexts,
         status: status.clone(),
-        workspace: &spec.workspace,
+        workspace: ctx.workspace,
     };
     let name = display_name(&host, ctx.step);
     let started = Instant::now();
@@ -185,7 +186,7 @@ pub(crate) fn run_step(ctx: &StepContext, state: &mut JobState) -> StepRecord {
     let host = RunHost {
         contexts: &state.contexts,
         status,
-        workspace: &spec.workspace,
+        workspace: ctx.workspace,
     };
     let continue_on_error = match ctx
         .step
@@ -237,7 +238,7 @@ pub(crate) fn run_step(ctx: &StepContext, state: &mut JobState) -> StepRecord {
                 let host = RunHost {
                     contexts: &state.contexts.clone(),
                     status: host.status.clone(),
-                    workspace: &spec.workspace,
+                    workspace: ctx.workspace,
                 };
                 crate::script_step::run(
                     ctx,
@@ -258,7 +259,7 @@ pub(crate) fn run_step(ctx: &StepContext, state: &mut JobState) -> StepRecord {
             let host = RunHost {
                 contexts: &contexts,
                 status: host.status.clone(),
-                workspace: &spec.workspace,
+                workspace: ctx.workspace,
             };
             crate::actions::run(ctx, state, &host, &env, &uses.value, with)
         }

@@ -89,6 +89,10 @@ pub struct RunArgs {
     /// Write the run's events as NDJSON to stdout (documented in docs/events-json.md).
     #[arg(long)]
     pub json: bool,
+
+    /// Run jobs in the working tree itself instead of each in its own snapshot (env SLUICE_IN_PLACE=1).
+    #[arg(long)]
+    pub in_place: bool,
 }
 
 #[derive(Debug, Args)]

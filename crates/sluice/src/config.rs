@@ -20,6 +20,8 @@ struct File {
     cache_max_size: Option<String>,
     /// Cache entries unused for longer are evicted.
     cache_max_age_days: Option<f64>,
+    /// Run jobs in the working tree instead of per-job snapshots.
+    in_place: Option<bool>,
     #[serde(default)]
     vars: IndexMap<String, String>,
 }
@@ -41,6 +43,8 @@ pub struct Config {
     pub cache_max_bytes: u64,
     /// How long an unused cache entry is kept.
     pub cache_max_age: Duration,
+    /// Jobs run in the working tree rather than in snapshots of it.
+    pub in_place: bool,
 }
 
 /// Flag values that override everything else.
@@ -48,6 +52,8 @@ pub struct Config {
 pub struct Overrides {
     pub jobs: Option<usize>,
     pub vars: Vec<String>,
+    /// `--in-place`.
+    pub in_place: bool,
 }
 
 impl Config {
@@ -111,7 +117,17 @@ impl Config {
                 })?,
             None => file.cache_max_age_days.unwrap_or(7.0),
         };
+        let in_place = match env_text("SLUICE_IN_PLACE").as_deref() {
+            _ if overrides.in_place => true,
+            Some("1" | "true" | "yes") => true,
+            Some("0" | "false" | "no") => false,
+            Some(other) => {
+                bail!("SLUICE_IN_PLACE={other} is not one of 1, true, yes, 0, false, no")
+            }
+            None => file.in_place.unwrap_or(false),
+        };
         Ok(Config {
+            in_place,
             state_dir,
             cache_dir,
             cache_max_bytes,

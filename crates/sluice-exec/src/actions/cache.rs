@@ -109,7 +109,7 @@ pub(crate) fn run(
         && let Some(manifest) = entry.references.first()
     {
         let bases = HashMap::from([
-            ("base".to_string(), ctx.shared.spec.workspace.clone()),
+            ("base".to_string(), ctx.workspace.to_path_buf()),
             ("abs".to_string(), PathBuf::from("/")),
         ]);
         match cache.restore(manifest, &bases) {
@@ -345,7 +345,7 @@ fn request(
     if paths.is_empty() {
         return Err("Input required and not supplied: path".into());
     }
-    let workspace = ctx.shared.spec.workspace.clone();
+    let workspace = ctx.workspace.to_path_buf();
     let home = std::env::var("HOME").unwrap_or_default();
     let mut base = Vec::new();
     let mut absolute = Vec::new();

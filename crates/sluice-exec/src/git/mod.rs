@@ -3,7 +3,7 @@
 
 mod config;
 mod head_commit;
-mod layout;
+pub(crate) mod layout;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use sluice_exec::events::Fanout;
 use sluice_exec::git::ReadOptions;
-use sluice_exec::{CancelToken, EventSink, Outcome, RunSpec};
+use sluice_exec::{CancelToken, EventSink, Isolation, Outcome, RunSpec};
 use sluice_plan::{Plan, PlanRequest, build_plan};
 use sluice_workflow::{ParseOptions, Parsed, Workflow};
 
@@ -25,6 +25,7 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
         &Overrides {
             jobs: args.jobs.map(usize::from),
             vars: args.vars.clone(),
+            in_place: args.in_place,
         },
     )?;
     let secrets = secrets::collect(&args.secrets, &args.secret_files)?;
@@ -72,6 +73,12 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
             run_number,
             run_id: run_id.clone(),
             workspace: root.clone(),
+            isolation: if config.in_place {
+                Isolation::InPlace
+            } else {
+                Isolation::Snapshot
+            },
+            snapshot_exclude: vec![config.state_dir.clone()],
             temp_root,
             tool_cache: config.cache_dir.join("tool-cache"),
             secrets: secrets.clone(),

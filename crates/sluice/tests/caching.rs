@@ -1,4 +1,6 @@
-//! The step cache and `actions/cache`, end to end.
+//! The step cache and `actions/cache`, end to end. These run jobs in place
+//! (`SLUICE_IN_PLACE=1`): they look at what cached steps leave in the
+//! working tree; `services_isolation.rs` covers the cache in snapshots.
 
 mod support;
 
@@ -42,7 +44,7 @@ jobs:
 "###;
 
 fn project() -> TestRepo {
-    let repo = TestRepo::new();
+    let repo = TestRepo::new_in_place();
     repo.file(".sluice/workflows/build.yml", BUILD)
         .file("app/src/main.txt", "v1\n")
         .file("app/config.txt", "c1\n")
@@ -183,7 +185,7 @@ fn inputs_env_command_and_upstream_changes_invalidate() {
 
 #[test]
 fn failed_steps_are_not_cached() {
-    let repo = TestRepo::new();
+    let repo = TestRepo::new_in_place();
     repo.file(
         ".sluice/workflows/w.yml",
         "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo once >> counter && exit 1\n        cache:\n          inputs: [input]\n",
@@ -230,7 +232,7 @@ jobs:
 "#;
 
 fn keyed() -> TestRepo {
-    let repo = TestRepo::new();
+    let repo = TestRepo::new_in_place();
     repo.file(".sluice/workflows/deps.yml", KEYED)
         .file("lock.txt", "a\n")
         .commit("deps");
@@ -286,7 +288,7 @@ fn actions_cache_saves_restores_and_falls_back_to_restore_keys() {
 
 #[test]
 fn a_saved_key_is_immutable() {
-    let repo = TestRepo::new();
+    let repo = TestRepo::new_in_place();
     let workflow = "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: mkdir -p out && echo $RANDOM$RANDOM > out/value\n      - uses: actions/cache/save@v4\n        with:\n          path: out\n          key: fixed\n      - uses: actions/cache/restore@v4\n        id: r\n        with:\n          path: out\n          key: fixed\n      - run: echo restored=$(cat out/value)\n";
     repo.file(".sluice/workflows/w.yml", workflow).commit("w");
     let (out, events) = repo.run_json("w", &[]);
@@ -351,7 +353,7 @@ fn keys_are_scoped_to_the_branch_and_the_default_branch() {
 
 #[test]
 fn lookup_only_and_fail_on_cache_miss() {
-    let repo = TestRepo::new();
+    let repo = TestRepo::new_in_place();
     let workflow = "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/cache/restore@v4\n        with:\n          path: nothing\n          key: never-saved\n          fail-on-cache-miss: true\n";
     repo.file(".sluice/workflows/w.yml", workflow).commit("w");
     let (out, events) = repo.run_json("w", &[]);
@@ -432,7 +434,7 @@ fn two_processes_writing_the_same_entries_leave_a_sound_cache() {
 
 #[test]
 fn the_cache_stays_within_its_size_limit() {
-    let repo = TestRepo::new();
+    let repo = TestRepo::new_in_place();
     repo.file(
         ".sluice/workflows/w.yml",
         "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: head -c 300000 /dev/urandom > blob\n        cache:\n          inputs: [seed]\n          outputs: [blob]\n",

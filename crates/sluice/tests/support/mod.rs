@@ -9,6 +9,8 @@ pub struct TestRepo {
     /// Holds `repo/` (the repository) and `cache/` (Sluice's cache).
     dir: tempfile::TempDir,
     repo: PathBuf,
+    /// Jobs run in the working tree (`SLUICE_IN_PLACE=1`).
+    in_place: bool,
 }
 
 /// What one `sluice` invocation did.
@@ -50,12 +52,30 @@ impl TestRepo {
         let repo = TestRepo {
             dir,
             repo: repo_path,
+            in_place: false,
         };
         repo.git(&["init", "-q", "-b", "main"]);
         repo.git(&["config", "user.name", "Test User"]);
         repo.git(&["config", "user.email", "test@example.invalid"]);
         repo.git(&["config", "commit.gpgsign", "false"]);
         repo
+    }
+
+    /// A repository whose runs put jobs in the working tree itself, for
+    /// tests about what jobs leave there.
+    pub fn new_in_place() -> Self {
+        TestRepo {
+            in_place: true,
+            ..TestRepo::new()
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = sluice_command(self.path(), args);
+        if self.in_place {
+            command.env("SLUICE_IN_PLACE", "1");
+        }
+        command
     }
 
     pub fn path(&self) -> &Path {
@@ -103,19 +123,19 @@ impl TestRepo {
 
     /// Runs `sluice` with `args` in the repository.
     pub fn sluice(&self, args: &[&str]) -> Outcome {
-        sluice_in(self.path(), args)
+        finish(self.command(args).output().expect("sluice runs"))
     }
 
     /// Runs `sluice` with extra environment variables.
     pub fn sluice_env(&self, args: &[&str], env: &[(&str, &str)]) -> Outcome {
-        let mut command = sluice_command(self.path(), args);
+        let mut command = self.command(args);
         command.envs(env.iter().copied());
         finish(command.output().expect("sluice runs"))
     }
 
     /// Starts `sluice` without waiting (for signal tests).
     pub fn spawn(&self, args: &[&str]) -> std::process::Child {
-        sluice_command(self.path(), args)
+        self.command(args)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()

@@ -15,7 +15,7 @@ use crate::events::{JobKey, Outcome};
 use crate::process_tree;
 use crate::run_spec::{Isolation, Shared};
 use crate::step::{StepContext, StepRecord, run_step};
-use crate::workspace::SnapshotSource;
+use crate::workspace::{JobWorkspace, SnapshotSource};
 
 /// GitHub's default job timeout.
 const DEFAULT_JOB_TIMEOUT: Duration = Duration::from_secs(360 * 60);
@@ -107,7 +107,8 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
         sanitize(key).to_ascii_lowercase(),
         crate::ids::random_hex(4)
     );
-    let workspace = match prepare_workspace(shared, key, &job_dir) {
+    // Held until the job ends: its slot stays ours while steps run.
+    let (workspace, _workspace_slot) = match prepare_workspace(shared, key) {
         Ok(workspace) => workspace,
         Err(message) => {
             shared.system_line(key, None, &format!("error: {message}"));
@@ -409,14 +410,17 @@ fn unsupported(job: &Job) -> Option<String> {
     None
 }
 
-/// The job's workspace: a fresh snapshot of the repository below
-/// `job_dir`, or the repository itself when the run is in place.
-fn prepare_workspace(shared: &Shared, key: &JobKey, job_dir: &Path) -> Result<PathBuf, String> {
+/// The job's workspace: its own copy of the repository, brought up to
+/// date with the run's snapshot, or the repository itself when the run is
+/// in place.
+fn prepare_workspace(
+    shared: &Shared,
+    key: &JobKey,
+) -> Result<(PathBuf, Option<JobWorkspace>), String> {
     let spec = shared.spec;
     if spec.isolation == Isolation::InPlace {
-        return Ok(spec.workspace.clone());
+        return Ok((spec.workspace.clone(), None));
     }
-    shared.prepare_for_processes()?;
     let source = shared
         .snapshot_source
         .get_or_init(|| SnapshotSource::list(&spec.workspace, &spec.snapshot_exclude))
@@ -427,22 +431,22 @@ fn prepare_workspace(shared: &Shared, key: &JobKey, job_dir: &Path) -> Result<Pa
         .workspace
         .file_name()
         .map_or_else(|| "workspace".into(), |n| n.to_os_string());
-    let workspace = job_dir.join("work").join(name);
     let started = Instant::now();
-    let stats = source
-        .create(&workspace)
-        .map_err(|e| format!("cannot create the job's workspace: {e}"))?;
+    let (workspace, stats) = JobWorkspace::prepare(source, &spec.workspaces_dir, &name)
+        .map_err(|e| format!("cannot prepare the job's workspace: {e}"))?;
     shared.system_line(
         key,
         None,
         &format!(
-            "workspace: a snapshot of {} files ({:.1} MB) in {} ms",
+            "workspace: {} files, {} copied ({:.1} MB), {} removed, in {} ms",
             stats.files,
+            stats.copied,
             stats.bytes as f64 / 1e6,
+            stats.removed,
             started.elapsed().as_millis()
         ),
     );
-    Ok(workspace)
+    Ok((workspace.path.clone(), Some(workspace)))
 }
 
 /// Removes a finished job's directory (its snapshot and scratch files) in

@@ -35,6 +35,9 @@ pub struct RunSpec {
     /// repository (the state directory); in a repository, git's ignore
     /// rules decide.
     pub snapshot_exclude: Vec<PathBuf>,
+    /// Where job workspaces are kept between jobs and runs (slots per
+    /// repository; see [`crate::workspace`]).
+    pub workspaces_dir: PathBuf,
     /// Per-run scratch space; each job gets a directory below it.
     pub temp_root: PathBuf,
     /// `RUNNER_TOOL_CACHE`.

@@ -481,6 +481,8 @@ jobs:
           grep -q '^?? new.txt' "$RUNNER_TEMP/status"
           test "$(git log -1 --format=%s)" = first
           git -c user.name=a -c user.email=a@b commit -qam 'job commit'
+          test ! -e leftover.txt
+          echo x > leftover.txt
 "#,
     )
     .file("tracked.txt", "original\n")
@@ -495,9 +497,20 @@ jobs:
     let out = repo.sluice(&["run", "ci"]);
     out.assert_code(0);
     assert!(
-        out.stdout.contains("workspace: a snapshot of"),
+        out.stdout.contains("workspace: 5 files, 5 copied"),
         "{}",
         out.stdout
+    );
+    // The next run reuses the kept copy: nothing changed, nothing is
+    // copied, and what the job left there is gone again.
+    let again = repo.sluice(&["run", "ci"]);
+    again.assert_code(0);
+    assert!(
+        again
+            .stdout
+            .contains("workspace: 5 files, 0 copied (0.0 MB), 1 removed"),
+        "{}",
+        again.stdout
     );
     // The job's commit stayed in its copy.
     assert_eq!(repo.git(&["log", "-1", "--format=%s"]), "first");
@@ -534,5 +547,47 @@ jobs:
     assert!(
         !repo.path().join("dist").exists(),
         "outputs stay in the job's snapshot"
+    );
+}
+
+#[test]
+fn kill_9_of_sluice_takes_its_services_and_their_directories_along() {
+    let service_marker = unique_marker();
+    let step_marker = unique_marker();
+    let repo = TestRepo::new();
+    let scratch = repo.scratch();
+    repo.workflow(
+        "ci.yml",
+        &format!(
+            r#"on: push
+jobs:
+  long:
+    runs-on: x
+    services:
+      worker:
+        run: echo "$SERVICE_DIR" > {scratch}/service-dir; sleep {service_marker}
+    steps:
+      - run: sleep {step_marker}
+"#,
+            scratch = scratch.display()
+        ),
+    )
+    .commit("first");
+    let mut child = repo.spawn(&["run", "ci"]);
+    assert!(
+        eventually(20, || !sleepers(&step_marker).is_empty()),
+        "the step did not start"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        eventually(15, || sleepers(&service_marker).is_empty()
+            && sleepers(&step_marker).is_empty()),
+        "processes survived kill -9 of sluice"
+    );
+    let dir = std::fs::read_to_string(scratch.join("service-dir")).unwrap();
+    assert!(
+        eventually(10, || remaining(&[dir.trim().to_string()]).is_empty()),
+        "the service directory {dir} survived kill -9 of sluice"
     );
 }

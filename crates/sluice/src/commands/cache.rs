@@ -24,6 +24,15 @@ pub fn run(cwd: &Path, args: &CacheArgs) -> Result<ExitStatus> {
         CacheCommand::Why { step } => why(&root, &cache, step),
         CacheCommand::Prune => {
             let report = cache.prune()?;
+            let workspaces = sluice_exec::workspace::remove_idle_workspaces(
+                &config.cache_dir.join("workspaces"),
+                Some(config.cache_max_age),
+            );
+            if workspaces > 0 {
+                crate::output::line(&format!(
+                    "removed {workspaces} job workspaces unused for longer than the age limit"
+                ));
+            }
             crate::output::line(&format!(
                 "removed {} expired and {} least recently used entries and {} blobs ({}); {} entries left, {} stored",
                 report.expired.len(),
@@ -61,6 +70,11 @@ pub fn run(cwd: &Path, args: &CacheArgs) -> Result<ExitStatus> {
         }
         CacheCommand::Clear => {
             cache.clear()?;
+            // Kept job workspaces live beside the store; running jobs keep theirs.
+            sluice_exec::workspace::remove_idle_workspaces(
+                &config.cache_dir.join("workspaces"),
+                None,
+            );
             crate::output::line(&format!(
                 "cleared the cache in {}",
                 config.cache_dir.display()

@@ -79,6 +79,7 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
                 Isolation::Snapshot
             },
             snapshot_exclude: vec![config.state_dir.clone()],
+            workspaces_dir: config.cache_dir.join("workspaces"),
             temp_root,
             tool_cache: config.cache_dir.join("tool-cache"),
             secrets: secrets.clone(),
@@ -121,8 +122,16 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
         }
         if let Some(cache) = &cache {
             // Keep the cache within its limits; cheap when nothing is due.
-            if let Err(e) = cache.maybe_prune() {
-                eprintln!("warning: the cache could not be pruned: {e}");
+            match cache.maybe_prune() {
+                // With the store's prune, job workspaces idle past the age limit go.
+                Ok(Some(_)) => {
+                    sluice_exec::workspace::remove_idle_workspaces(
+                        &config.cache_dir.join("workspaces"),
+                        Some(config.cache_max_age),
+                    );
+                }
+                Ok(None) => {}
+                Err(e) => eprintln!("warning: the cache could not be pruned: {e}"),
             }
         }
         status = status.max(run_status);

@@ -17,7 +17,7 @@ pub mod run_spec;
 pub mod runner_env;
 pub mod scheduler;
 mod script_step;
-mod services;
+pub mod services;
 pub mod shell;
 mod step;
 pub mod step_cache;

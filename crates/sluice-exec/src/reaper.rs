@@ -87,5 +87,18 @@ pub fn run_reaper(prefix: &str, scratch: Option<&Path>) {
     process_tree::terminate_tree(None, prefix, Duration::from_secs(2));
     if let Some(dir) = scratch.filter(|d| d.starts_with(std::env::temp_dir())) {
         let _ = std::fs::remove_dir_all(dir);
+        // The run's service directories sit beside it, named after it.
+        if let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) {
+            let prefix = format!(
+                "{}{}",
+                name.to_string_lossy(),
+                crate::services::SERVICE_DIR_INFIX
+            );
+            for entry in std::fs::read_dir(parent).into_iter().flatten().flatten() {
+                if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+            }
+        }
     }
 }

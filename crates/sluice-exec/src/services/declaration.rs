@@ -37,7 +37,7 @@ pub(crate) enum Source {
 
 /// One entry of `ports:`: `6379`, `'5432:5432'`, `'127.0.0.1:8080:80/tcp'`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct PortRequest {
+pub struct PortRequest {
     /// The host port the workflow asks for, if any.
     pub host: Option<u16>,
     /// The port the service listens on in its own world (the container's).
@@ -47,7 +47,7 @@ pub(crate) struct PortRequest {
 /// Docker's health check: probes `cmd` every `interval`; the service is
 /// unhealthy once `retries` probes in a row failed after `start_period`.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct HealthCheck {
+pub struct HealthCheck {
     pub cmd: String,
     pub interval: Duration,
     pub timeout: Duration,
@@ -70,7 +70,7 @@ impl HealthCheck {
     /// How long the service may take to become healthy before it counts as
     /// unhealthy: the start period plus `retries` probes that each ran into
     /// their timeout, an interval apart.
-    pub fn patience(&self) -> Duration {
+    pub(crate) fn patience(&self) -> Duration {
         self.start_period + (self.interval + self.timeout) * self.retries.max(1)
     }
 }
@@ -145,7 +145,7 @@ impl Declaration {
 }
 
 /// Reads a `ports:` entry.
-pub(crate) fn parse_port(text: &str) -> Result<PortRequest, String> {
+pub fn parse_port(text: &str) -> Result<PortRequest, String> {
     let spec = text.trim();
     let spec = spec
         .strip_suffix("/tcp")
@@ -226,7 +226,7 @@ fn apply_duration(slot: &mut Duration, text: Option<String>, key: &str) -> Resul
 
 /// Takes Docker's `--health-*` options out of an `options:` string.
 /// Returns the remaining options and the health check, if one was given.
-pub(crate) fn docker_health(options: &str) -> Result<(Vec<String>, Option<HealthCheck>), String> {
+pub fn docker_health(options: &str) -> Result<(Vec<String>, Option<HealthCheck>), String> {
     let words = split_words(options)?;
     let mut rest = Vec::new();
     let mut cmd = None;

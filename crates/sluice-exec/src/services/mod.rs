@@ -29,6 +29,9 @@ use crate::eval_host::RunHost;
 use crate::events::{Event, JobKey, Stream, now};
 use crate::process_tree;
 use crate::run_spec::Shared;
+pub use declaration::{HealthCheck, PortRequest, docker_health, parse_port};
+pub use words::split_words;
+
 use declaration::{Declaration, Source};
 use engine::Engine;
 use health::Readiness;
@@ -36,6 +39,9 @@ use host_image::HostImage;
 use launch::Launch;
 use ports::Assigned;
 
+/// A service's directory is the run's scratch directory's path plus this
+/// and a unique part (see [`crate::reaper`]).
+pub const SERVICE_DIR_INFIX: &str = "-svc-";
 /// How long a service gets to stop after SIGTERM.
 const STOP_GRACE: Duration = Duration::from_secs(5);
 /// Service log lines kept in history per service (the newest).
@@ -259,8 +265,12 @@ fn prepare(
         ctx.shared.spec.tracking_prefix,
         crate::ids::random_hex(6)
     );
-    let dir = std::env::temp_dir().join(format!(
-        "sluice-svc-{}-{}",
+    // Beside the run's scratch directory, named after it, so the watcher
+    // that cleans up after a killed Sluice finds it too. Not inside it:
+    // that one is private, and a service may run as another user.
+    let dir = PathBuf::from(format!(
+        "{}{SERVICE_DIR_INFIX}{}-{}",
+        ctx.shared.spec.temp_root.display(),
         crate::ids::random_hex(4),
         short_name(&name)
     ));

@@ -3,7 +3,7 @@
 //! are written that way.
 
 /// Splits `text` into words; `Err` names the problem (an unclosed quote).
-pub(crate) fn split_words(text: &str) -> Result<Vec<String>, String> {
+pub fn split_words(text: &str) -> Result<Vec<String>, String> {
     let mut words = Vec::new();
     let mut current = String::new();
     let mut in_word = false;

@@ -58,7 +58,8 @@ turbo="$repo/node_modules/@turbo/linux-64/bin/turbo"
 git init -q -b main
 git -c user.name=bench -c user.email=bench@example.invalid add -A
 git -c user.name=bench -c user.email=bench@example.invalid commit -q -m bench
-export TURBO_TELEMETRY_DISABLED=1 SLUICE_CACHE_DIR="$work/sluice-cache" SLUICE_STATE_DIR="$work/sluice-state"
+# turbo builds in the working tree; so does Sluice here (not in per-job snapshots).
+export TURBO_TELEMETRY_DISABLED=1 SLUICE_CACHE_DIR="$work/sluice-cache" SLUICE_STATE_DIR="$work/sluice-state" SLUICE_IN_PLACE=1
 
 # Fill both caches.
 "$turbo" run build >/dev/null

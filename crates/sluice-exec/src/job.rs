@@ -104,7 +104,7 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
     let job_id = format!(
         "r{}_{}_{}",
         spec.run_number,
-        sanitize(key).to_ascii_lowercase(),
+        sanitize(key).trim_matches('_').to_ascii_lowercase(),
         crate::ids::random_hex(4)
     );
     // Held until the job ends: its slot stays ours while steps run.

@@ -24,7 +24,8 @@ pub mod yaml;
 pub use diagnostic::{Diagnostic, Severity};
 pub use model::*;
 pub use parse::{
-    NoLoader, ParseOptions, Parsed, WorkflowLoader, parse_duration, parse_str, parse_workflow,
+    NoLoader, ParseOptions, Parsed, ParsedAction, WorkflowLoader, parse_action, parse_duration,
+    parse_str, parse_workflow,
 };
 pub use source::{SourceFile, Span};
 pub use token::{Token, TokenKind};

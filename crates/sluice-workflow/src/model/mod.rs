@@ -4,6 +4,7 @@
 //! expression evaluated with run-time contexts) are kept as [`Token`]s; keys
 //! GitHub fixes at parse time (job ids, `needs`, `uses`, triggers) are typed.
 
+mod action;
 mod job;
 mod step;
 mod trigger;
@@ -12,6 +13,7 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 
+pub use action::{Action, ActionInput, ActionOutput, ActionRuns};
 pub use job::{
     CallSecrets, Concurrency, Job, JobBody, RunDefaults, Service, Strategy, WorkflowCall,
 };

@@ -1,5 +1,6 @@
 //! Reading a workflow file into the model.
 
+mod action;
 mod call;
 mod job;
 mod service;
@@ -8,6 +9,7 @@ mod trigger;
 
 use std::sync::Arc;
 
+pub use action::{ParsedAction, parse_action};
 pub use service::parse_duration;
 
 use crate::contexts;

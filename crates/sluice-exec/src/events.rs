@@ -244,6 +244,20 @@ pub enum Event {
         duration_ms: u64,
         at: Timestamp,
     },
+    /// A step uploaded an artifact (`actions/upload-artifact`); its files
+    /// are in the cache under the entry `cache_kind`/`cache_id`.
+    ArtifactUploaded {
+        job: JobKey,
+        step: usize,
+        name: String,
+        cache_kind: String,
+        cache_id: String,
+        files: u64,
+        bytes: u64,
+        /// When it may no longer be downloaded (ms since the epoch).
+        expires_at: Timestamp,
+        at: Timestamp,
+    },
     RunFinished {
         result: Outcome,
         duration_ms: u64,

@@ -17,6 +17,7 @@
 //! recorded: the next [`History::open`] marks its run `interrupted` and
 //! imports its spooled lines.
 
+mod artifact_queries;
 mod cache_queries;
 mod database;
 mod error;
@@ -36,6 +37,7 @@ mod sql_values;
 mod status;
 pub mod timestamp;
 
+pub use artifact_queries::ArtifactRecord;
 pub use error::StoreError;
 pub use history::{History, NewRun};
 pub use log_filter::{JobSelector, LogFilter, StepSelector};

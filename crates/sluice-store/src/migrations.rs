@@ -23,6 +23,10 @@ const MIGRATIONS: &[Migration] = &[
         version: 2,
         sql: include_str!("migrations/0002_cache_events.sql"),
     },
+    Migration {
+        version: 3,
+        sql: include_str!("migrations/0003_artifacts.sql"),
+    },
 ];
 
 /// The schema version this build writes.

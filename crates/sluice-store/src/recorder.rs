@@ -574,6 +574,42 @@ impl RecorderState {
                 .map_err(|e| db.error("record a cache save", e))?;
                 Ok(())
             }),
+            Event::ArtifactUploaded {
+                job,
+                step,
+                name,
+                cache_kind,
+                cache_id,
+                files,
+                bytes,
+                expires_at,
+                at,
+            } => self.db.write("record an artifact", |db| {
+                db.execute(
+                    "INSERT INTO artifacts (run_id, name, job_key, step_index, cache_kind, cache_id,
+                                            files, bytes, created_at, expires_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                         ON CONFLICT (run_id, name) DO UPDATE SET
+                            job_key = excluded.job_key, step_index = excluded.step_index,
+                            cache_kind = excluded.cache_kind, cache_id = excluded.cache_id,
+                            files = excluded.files, bytes = excluded.bytes,
+                            created_at = excluded.created_at, expires_at = excluded.expires_at",
+                    params![
+                        run_id,
+                        name,
+                        job,
+                        *step as i64,
+                        cache_kind,
+                        cache_id,
+                        to_sql_u64(*files),
+                        to_sql_u64(*bytes),
+                        to_sql_u64(*at),
+                        to_sql_u64(*expires_at)
+                    ],
+                )
+                .map_err(|e| db.error("record an artifact", e))?;
+                Ok(())
+            }),
             Event::RunFinished {
                 result,
                 duration_ms,

@@ -7,7 +7,7 @@ fn a_fresh_state_dir_gets_the_current_schema() {
     let state = state_dir();
     let nested = state.path().join("a/b/state");
     let history = History::open(&nested).unwrap();
-    assert_eq!(history.schema_version().unwrap(), 2);
+    assert_eq!(history.schema_version().unwrap(), 3);
     assert!(nested.join("history.sqlite").is_file());
     assert_eq!(history.database_path(), nested.join("history.sqlite"));
     assert!(history.recovered_on_open().is_empty());
@@ -29,6 +29,7 @@ fn a_fresh_state_dir_gets_the_current_schema() {
         tables,
         [
             "annotations",
+            "artifacts",
             "cache_events",
             "jobs",
             "logs",
@@ -48,7 +49,7 @@ fn reopening_keeps_runs_and_the_schema() {
         recorder.finish(Some(0)).unwrap();
     }
     let history = History::open(state.path()).unwrap();
-    assert_eq!(history.schema_version().unwrap(), 2);
+    assert_eq!(history.schema_version().unwrap(), 3);
     let runs = history.list_runs(&RunQuery::default()).unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].exit_code, Some(0));
@@ -68,11 +69,37 @@ fn a_database_from_a_newer_sluice_is_refused() {
             error,
             StoreError::SchemaTooNew {
                 found: 99,
-                supported: 2,
+                supported: 3,
                 ..
             }
         ),
         "{error:?}"
     );
     assert!(error.to_string().contains("history.sqlite"), "{error}");
+}
+
+#[test]
+fn a_version_2_database_gains_the_artifacts_table_and_keeps_its_runs() {
+    let state = state_dir();
+    let history = History::open(state.path()).unwrap();
+    let recorder = history.start_run(new_run(REPO)).unwrap();
+    recorder.finish(Some(0)).unwrap();
+    drop(history);
+    // Make the file what a version-2 Sluice left behind.
+    let conn = rusqlite::Connection::open(state.path().join("history.sqlite")).unwrap();
+    conn.execute_batch("DROP TABLE artifacts").unwrap();
+    conn.pragma_update(None, "user_version", 2).unwrap();
+    drop(conn);
+
+    let history = History::open(state.path()).unwrap();
+    assert_eq!(history.schema_version().unwrap(), 3);
+    let runs = history
+        .list_runs(&RunQuery {
+            repository: Some(REPO.into()),
+            workflow: None,
+            limit: 10,
+        })
+        .unwrap();
+    assert_eq!(runs.len(), 1, "the run survived the migration");
+    assert!(history.artifacts(REPO, runs[0].number).unwrap().is_empty());
 }

@@ -68,8 +68,11 @@ pub(crate) struct JobState {
     /// A `Cell` so that steps can create the directories while the job's
     /// contexts are borrowed for evaluation.
     pub dirs_ready: std::cell::Cell<bool>,
-    /// What `actions/cache` steps will save when the job ends.
-    pub post_saves: Vec<crate::actions::PostSave>,
+    /// Post steps to run when the job ends, in the order registered (run
+    /// in reverse): `actions/cache` saves and JavaScript actions' `post`.
+    pub posts: Vec<crate::actions::Post>,
+    /// `GITHUB_STATE` written by each step (by index), for its post step.
+    pub saved_state: IndexMap<usize, Vec<(String, String)>>,
 }
 
 impl JobState {
@@ -251,12 +254,22 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
         job_id,
         tracking_id: tracking_id.clone(),
         dirs_ready: std::cell::Cell::new(false),
-        post_saves: Vec::new(),
+        posts: Vec::new(),
+        saved_state: IndexMap::new(),
     };
     let mut cache_keys = Vec::new();
     let mut cached_steps = (0u64, 0u64);
     let mut timed_out = false;
     let workspace = state.workspace.clone();
+    crate::actions::run_pre_steps(
+        shared,
+        key,
+        job,
+        &mut state,
+        &cancel_level,
+        &workspace,
+        &instance.upstream_keys,
+    );
     for (index, step) in job.steps().iter().enumerate() {
         if Instant::now() >= state.deadline && !timed_out {
             timed_out = true;
@@ -279,6 +292,7 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
             job_timed_out: timed_out,
             upstream_keys: &instance.upstream_keys,
             workspace: &workspace,
+            nested: None,
         };
         let record: StepRecord = run_step(&context, &mut state);
         if record.conclusion == Outcome::Failure {
@@ -301,7 +315,7 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
             .insert("job".into(), job_context(status, &services_context));
     }
 
-    run_post_saves(shared, key, job, &mut state, &cancel_level);
+    run_posts(shared, key, job, &mut state, &cancel_level);
 
     // Whatever the job's steps left running (servers, daemons) ends with
     // it, then its services (whose clients are gone by then).
@@ -328,25 +342,22 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
     }
 }
 
-/// The post steps of `actions/cache`, in reverse order, as GitHub runs
-/// them: after the job's steps, saving only if the job succeeded (unless
-/// `save-always`).
-fn run_post_saves(
+/// The post steps, in reverse order of registration as GitHub runs them:
+/// `actions/cache` saves (only if the job succeeded, unless
+/// `save-always`) and JavaScript actions' `post` (when their `post-if`
+/// holds, `always()` by default).
+fn run_posts(
     shared: &Shared,
     key: &JobKey,
     job: &Job,
     state: &mut JobState,
     cancel_level: &dyn Fn() -> CancelLevel,
 ) {
-    let posts: Vec<crate::actions::PostSave> = state.post_saves.drain(..).rev().collect();
+    let posts: Vec<crate::actions::Post> = state.posts.drain(..).rev().collect();
     let workspace = state.workspace.clone();
     let steps = job.steps();
     for (k, post) in posts.iter().enumerate() {
-        let succeeded = !state.failed && cancel_level() == CancelLevel::None;
-        if !succeeded && !post.always {
-            continue;
-        }
-        let Some(step) = steps.get(post.step) else {
+        let Some(step) = steps.get(post.step()) else {
             continue;
         };
         let index = steps.len() + k;
@@ -360,8 +371,15 @@ fn run_post_saves(
             job_timed_out: false,
             upstream_keys: &IndexMap::new(),
             workspace: &workspace,
+            nested: None,
         };
         let started = std::time::Instant::now();
+        let Some(run) = post.should_run(&ctx, state) else {
+            continue;
+        };
+        if !run {
+            continue;
+        }
         let name = match &step.action {
             sluice_workflow::StepAction::Uses { uses, .. } => format!("Post Run {}", uses.value),
             _ => "Post".to_string(),
@@ -373,12 +391,15 @@ fn run_post_saves(
             name,
             at: crate::events::now(),
         });
-        crate::actions::save_cache(&ctx, &post.request);
+        let outcome = post.run(&ctx, state);
+        if outcome == Outcome::Failure {
+            state.failed = true;
+        }
         shared.emit(crate::events::Event::StepFinished {
             job: key.clone(),
             step: index,
-            outcome: Outcome::Success,
-            conclusion: Outcome::Success,
+            outcome,
+            conclusion: outcome,
             exit_code: None,
             duration_ms: started.elapsed().as_millis() as u64,
             cached: false,

@@ -89,6 +89,8 @@ pub(crate) struct Shared<'a> {
     /// Removals of finished jobs' directories, running in the background;
     /// the run waits for them before it ends.
     pub cleanups: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>>,
+    /// The run's artifacts so far, by name (`actions/upload-artifact`).
+    pub artifacts: std::sync::Mutex<IndexMap<String, crate::actions::RunArtifact>>,
     /// The `github` and `inputs` contexts, converted once for every job.
     pub github: Value,
     pub inputs: Value,

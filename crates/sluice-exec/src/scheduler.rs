@@ -150,6 +150,7 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
         processes_ready: std::sync::OnceLock::new(),
         snapshot_source: std::sync::OnceLock::new(),
         cleanups: std::sync::Mutex::new(Vec::new()),
+        artifacts: std::sync::Mutex::new(IndexMap::new()),
         github: Value::from_json(&spec.plan.github),
         inputs: Value::from_json(&spec.plan.inputs),
     };

@@ -28,6 +28,30 @@ pub(crate) struct Script {
     /// The directory it runs in, and the same relative to the workspace.
     pub cwd: PathBuf,
     pub relative_dir: String,
+    /// Run this program with these arguments instead of the script in a
+    /// shell (a JavaScript action's entry point under `node`).
+    pub program: Option<(String, Vec<String>)>,
+}
+
+/// Runs `program args` in the job's workspace as a step would run a
+/// script: with the step's environment, file commands, workflow commands,
+/// limits and cancellation.
+pub(crate) fn run_program(
+    ctx: &StepContext,
+    state: &mut JobState,
+    host: &RunHost,
+    env: &IndexMap<String, String>,
+    limits: &StepLimits,
+    (program, args): (&str, Vec<String>),
+) -> StepResult {
+    let script = Script {
+        text: String::new(),
+        shell: None,
+        cwd: ctx.workspace.to_path_buf(),
+        relative_dir: String::new(),
+        program: Some((program.to_string(), args)),
+    };
+    execute(ctx, state, host, env, limits, &script, None).0
 }
 
 /// A `run:` step as written: the script and where and how it runs.
@@ -120,6 +144,7 @@ fn resolve(ctx: &StepContext, host: &RunHost, step: &RunStep) -> Result<Script, 
         shell,
         cwd,
         relative_dir,
+        program: None,
     })
 }
 
@@ -204,6 +229,7 @@ fn execute(
     };
     step_output::read_file_commands(ctx, &files, &mut effects);
     effects.apply_to(state);
+    effects.keep_state(state, ctx.index);
     step_output::emit_summary(ctx, &effects);
     let mut result = StepResult::outcome(Outcome::Success);
     result.exit_code = ending.exit_code();
@@ -269,6 +295,12 @@ fn prepare(
         process_env.insert(k, v);
     }
     process_env.insert("SLUICE_JOB_ID".into(), state.job_id.clone());
+    if let Some(nested) = ctx.nested {
+        process_env.insert(
+            "GITHUB_ACTION_PATH".into(),
+            nested.action_path.display().to_string(),
+        );
+    }
     let base_path = process_env
         .get("PATH")
         .cloned()
@@ -280,6 +312,21 @@ fn prepare(
     };
     process_env.insert("PATH".into(), path.clone());
 
+    if let Some((program, args)) = &script.program {
+        let program = crate::shell::find_program(program, &path).ok_or_else(|| {
+            format!("{program} is not installed on this host (it is not on PATH)")
+        })?;
+        return Ok((
+            ProcessSpec {
+                program,
+                args: args.clone(),
+                cwd: script.cwd.clone(),
+                env: process_env.into_iter().collect(),
+                tracking_id: format!("{}_s{}_", state.tracking_id, ctx.index),
+            },
+            files,
+        ));
+    }
     let shell = Shell::resolve(script.shell.as_deref(), &path).map_err(|e| e.to_string())?;
     let program = shell.program_path(&path).map_err(|e| e.to_string())?;
     // One script file per job and extension, overwritten by each step: the

@@ -31,6 +31,20 @@ pub(crate) struct StepContext<'a> {
     pub upstream_keys: &'a IndexMap<String, Vec<String>>,
     /// The job's workspace (its snapshot, or the repository in place).
     pub workspace: &'a std::path::Path,
+    /// Set for the steps of a composite action: they log under the step
+    /// that uses the action and are not steps of the job themselves.
+    pub nested: Option<&'a Nested>,
+}
+
+/// Where a composite action's inner step runs.
+#[derive(Debug, Clone)]
+pub(crate) struct Nested {
+    /// The action's directory (`github.action_path`, `GITHUB_ACTION_PATH`).
+    pub action_path: std::path::PathBuf,
+    /// The action's metadata file, for messages.
+    pub file: String,
+    /// How many actions deep this step is (1 for a composite's own steps).
+    pub depth: usize,
 }
 
 /// A finished (or skipped) step, as the `steps` context shows it.
@@ -156,13 +170,20 @@ pub(crate) fn run_step(ctx: &StepContext, state: &mut JobState) -> StepRecord {
     if run == Ok(false) {
         return StepRecord::skipped();
     }
-    shared.emit(Event::StepStarted {
-        job: ctx.key.clone(),
-        step: ctx.index,
-        step_id: ctx.step.id.clone(),
-        name: shared.mask(&name),
-        at: now(),
-    });
+    match ctx.nested {
+        None => shared.emit(Event::StepStarted {
+            job: ctx.key.clone(),
+            step: ctx.index,
+            step_id: ctx.step.id.clone(),
+            name: shared.mask(&name),
+            at: now(),
+        }),
+        Some(nested) => shared.system_line(
+            ctx.key,
+            Some(ctx.index),
+            &format!("▷ {name} ({}:{})", nested.file, ctx.step.span.line),
+        ),
+    }
     if let Err(message) = run {
         let result = StepResult::error(ctx, &format!("if: {message}"));
         return finish(ctx, result, false, started);
@@ -261,7 +282,7 @@ pub(crate) fn run_step(ctx: &StepContext, state: &mut JobState) -> StepRecord {
                 status: host.status.clone(),
                 workspace: ctx.workspace,
             };
-            crate::actions::run(ctx, state, &host, &env, &uses.value, with)
+            crate::actions::run(ctx, state, &host, &env, &limits, &uses.value, with)
         }
         StepAction::Wait(_) | StepAction::WaitAll | StepAction::Cancel(_) => StepResult::error(
             ctx,
@@ -283,16 +304,18 @@ fn finish(
     } else {
         outcome
     };
-    ctx.shared.emit(Event::StepFinished {
-        job: ctx.key.clone(),
-        step: ctx.index,
-        outcome,
-        conclusion,
-        exit_code: result.exit_code,
-        duration_ms: started.elapsed().as_millis() as u64,
-        cached: result.cached,
-        at: now(),
-    });
+    if ctx.nested.is_none() {
+        ctx.shared.emit(Event::StepFinished {
+            job: ctx.key.clone(),
+            step: ctx.index,
+            outcome,
+            conclusion,
+            exit_code: result.exit_code,
+            duration_ms: started.elapsed().as_millis() as u64,
+            cached: result.cached,
+            at: now(),
+        });
+    }
     StepRecord {
         outcome,
         conclusion,

@@ -25,6 +25,9 @@ pub struct Effects {
     pub env: Vec<(String, String)>,
     /// `GITHUB_PATH` (and `::add-path::`) in order.
     pub path: Vec<String>,
+    /// `GITHUB_STATE`: values a JavaScript action keeps for its post step.
+    #[serde(skip)]
+    pub state: Vec<(String, String)>,
     /// What the step wrote to `GITHUB_STEP_SUMMARY` (masked).
     pub summary: Option<String>,
     /// A command or command file could not be processed: GitHub fails the
@@ -44,6 +47,17 @@ impl Effects {
         }
         for dir in &self.path {
             state.added_path.insert(0, dir.clone());
+        }
+    }
+
+    /// Keeps the step's `GITHUB_STATE` for its post step.
+    pub(crate) fn keep_state(&self, state: &mut JobState, step: usize) {
+        if !self.state.is_empty() {
+            state
+                .saved_state
+                .entry(step)
+                .or_default()
+                .extend(self.state.iter().cloned());
         }
     }
 }
@@ -200,6 +214,16 @@ pub(crate) fn read_file_commands(ctx: &StepContext, files: &CommandFiles, effect
     effects
         .path
         .extend(file_commands::parse_path_file(&read(&files.path)));
+    let (pairs, error) = file_commands::parse_key_values_until_error(
+        &read(&files.state),
+        "GITHUB_STATE",
+        file_commands::Newlines::HOST,
+    );
+    effects.state.extend(pairs);
+    if let Some(e) = error {
+        report(effects, e.to_string());
+        effects.failed = true;
+    }
     let mut summary = read(&files.summary);
     if !summary.trim().is_empty() {
         if summary.len() > MAX_SUMMARY_BYTES {

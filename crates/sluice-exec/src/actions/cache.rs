@@ -180,11 +180,11 @@ pub(crate) fn run(
         if result == CacheResult::Hit {
             // Nothing to save: the key is immutable and already there.
         } else {
-            state.post_saves.push(PostSave {
+            state.posts.push(super::Post::CacheSave(PostSave {
                 request,
                 step: ctx.index,
                 always: flag("save-always"),
-            });
+            }));
         }
     }
     outcome

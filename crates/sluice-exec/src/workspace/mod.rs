@@ -66,6 +66,16 @@ impl SnapshotSource {
     pub fn is_empty(&self) -> bool {
         self.listed.is_empty()
     }
+
+    /// Makes `dest` a copy of the snapshot (a second checkout inside a job's
+    /// workspace), keeping what the copy's manifest says is current.
+    pub fn copy_to(&self, dest: &Path, manifest: &Path) -> Result<SyncStats, String> {
+        let stats = sync::sync(&self.root, &self.listed, dest, manifest)?;
+        if let Some(layout) = &self.git {
+            git_seed::seed_git(layout, &dest.join(".git"))?;
+        }
+        Ok(stats)
+    }
 }
 
 /// A job's workspace, held until it is dropped.

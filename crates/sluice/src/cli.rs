@@ -50,6 +50,8 @@ pub enum Command {
     Logs(LogsArgs),
     /// Inspect and maintain the cache: ls, stats, why, prune, verify, clear.
     Cache(CacheArgs),
+    /// A run's artifacts (actions/upload-artifact): ls, get.
+    Artifacts(ArtifactsArgs),
     /// Internal: the watcher that stops a run's processes if Sluice dies.
     #[command(name = "__reap", hide = true)]
     Reap {
@@ -196,6 +198,33 @@ pub struct EventArgs {
     /// For pull_request: the base branch (default: the repository's default branch).
     #[arg(long, value_name = "BRANCH")]
     pub base: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ArtifactsArgs {
+    #[command(subcommand)]
+    pub command: ArtifactsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ArtifactsCommand {
+    /// List a run's artifacts.
+    Ls {
+        /// The run's number; `last` for the latest.
+        run: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write an artifact's files to DIR (default: ./NAME).
+    Get {
+        /// The run's number; `last` for the latest.
+        run: String,
+        /// The artifact's name.
+        name: String,
+        /// Where to put its files.
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

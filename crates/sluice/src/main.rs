@@ -61,6 +61,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Show(args) => commands::history::show(&cwd, args, cli.color),
         Command::Logs(args) => commands::history::logs(&cwd, args),
         Command::Cache(args) => commands::cache::run(&cwd, args),
+        Command::Artifacts(args) => commands::artifacts::run(&cwd, args),
         Command::Reap { prefix, scratch } => {
             sluice_exec::reaper::run_reaper(prefix, scratch.as_deref());
             Ok(ExitStatus::Success)

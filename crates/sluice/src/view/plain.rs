@@ -106,7 +106,11 @@ impl EventSink for PlainView {
                 };
                 format!("[{job}] {level}: {message}{place}")
             }
-            Event::StepSummary { .. } | Event::CacheSaved { .. } => return,
+            Event::StepSummary { .. }
+            | Event::CacheSaved { .. }
+            | Event::ArtifactUploaded { .. } => {
+                return;
+            }
             Event::CacheLookup {
                 job,
                 step,

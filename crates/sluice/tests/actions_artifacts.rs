@@ -388,3 +388,21 @@ jobs:
     out.assert_code(0);
     assert!(job_lines(&events, "a").join("\n").contains("checkout-ok"));
 }
+
+#[test]
+fn a_typical_workflow_runs_unchanged() {
+    if !has_node() {
+        return;
+    }
+    // The bundled example: checkout, setup-node, actions/cache, a build,
+    // upload-artifact, and a test job that downloads the artifact.
+    let example = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/node-ci.yml"),
+    )
+    .unwrap();
+    let repo = TestRepo::new();
+    repo.workflow("node-ci.yml", &example).commit("first");
+    let (out, events) = repo.run_json("node-ci", &[]);
+    out.assert_code(0);
+    assert!(job_lines(&events, "test").join("\n").contains("built at"));
+}

@@ -11,6 +11,7 @@ use std::time::Instant;
 use indexmap::IndexMap;
 use sluice_cache::{CaptureRoot, Digest, EntryRecord};
 
+use super::{input, input_lines};
 use crate::events::{Event, Outcome, now};
 use crate::step::{StepContext, StepResult};
 
@@ -26,26 +27,6 @@ pub(crate) struct RunArtifact {
     pub manifest: Digest,
     pub files: u64,
     pub bytes: u64,
-}
-
-fn lines(inputs: &IndexMap<String, String>, name: &str) -> Vec<String> {
-    inputs
-        .get(name)
-        .map(|v| {
-            v.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn input(inputs: &IndexMap<String, String>, name: &str) -> Option<String> {
-    inputs
-        .get(name)
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
 }
 
 /// Characters GitHub does not allow in artifact names.
@@ -74,7 +55,7 @@ pub(crate) fn upload(
             ),
         );
     }
-    let patterns = lines(inputs, "path");
+    let patterns = input_lines(inputs, "path");
     if patterns.is_empty() {
         return StepResult::error(ctx, "Input required and not supplied: path");
     }
@@ -222,11 +203,7 @@ pub(crate) fn upload(
     result
 }
 
-pub(crate) fn download(
-    ctx: &StepContext,
-    inputs: &IndexMap<String, String>,
-    version: &str,
-) -> StepResult {
+pub(crate) fn download(ctx: &StepContext, inputs: &IndexMap<String, String>) -> StepResult {
     let shared = ctx.shared;
     let say = |line: &str| shared.system_line(ctx.key, Some(ctx.index), line);
     let Some(cache) = shared.spec.cache.as_deref() else {
@@ -289,7 +266,6 @@ pub(crate) fn download(
     // does too for several, unless `merge-multiple`.
     let merge = input(inputs, "merge-multiple").is_some_and(|v| v == "true");
     let by_name = name.is_none() && !merge;
-    let _ = version;
     let started = Instant::now();
     let (mut files, mut bytes) = (0, 0);
     for (artifact_name, artifact) in &selected {

@@ -317,18 +317,7 @@ fn request(
     host: &RunHost,
     inputs: &IndexMap<String, String>,
 ) -> Result<Request, String> {
-    let lines = |name: &str| -> Vec<String> {
-        inputs
-            .get(name)
-            .map(|v| {
-                v.lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let lines = |name: &str| super::input_lines(inputs, name);
     let key = inputs
         .get("key")
         .map(|k| k.trim().to_string())

@@ -15,12 +15,7 @@ pub(crate) fn run(
     state: &mut JobState,
     inputs: &IndexMap<String, String>,
 ) -> StepResult {
-    let input = |name: &str| {
-        inputs
-            .get(name)
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
+    let input = |name: &str| super::input(inputs, name);
     let shared = ctx.shared;
     let say = |line: &str| shared.system_line(ctx.key, Some(ctx.index), line);
     let github = state

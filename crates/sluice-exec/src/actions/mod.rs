@@ -145,7 +145,7 @@ pub(crate) fn run(
         | "dtolnay/rust-toolchain"
         | "actions-rs/toolchain" => toolchain::run(ctx, state, &action, version, &inputs),
         "actions/upload-artifact" => artifacts::upload(ctx, &inputs, version),
-        "actions/download-artifact" => artifacts::download(ctx, &inputs, version),
+        "actions/download-artifact" => artifacts::download(ctx, &inputs),
         _ => {
             let (repo, path) = split_reference(&action);
             let target = format!("{VENDOR_DIR}/{repo}@{version}");
@@ -178,6 +178,28 @@ pub(crate) fn local_dir(workspace: &std::path::Path, uses: &str) -> PathBuf {
         }
     }
     dir
+}
+
+/// An input's value, trimmed; `None` when absent or empty.
+pub(crate) fn input(inputs: &IndexMap<String, String>, name: &str) -> Option<String> {
+    inputs
+        .get(name)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// A multi-line input's non-empty lines, trimmed (`path:`, `restore-keys:`).
+pub(crate) fn input_lines(inputs: &IndexMap<String, String>, name: &str) -> Vec<String> {
+    inputs
+        .get(name)
+        .map(|v| {
+            v.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// `owner/repo/sub/dir` → (`owner/repo`, `sub/dir`).

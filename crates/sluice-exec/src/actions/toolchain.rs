@@ -21,12 +21,7 @@ pub(crate) fn run(
     reference: &str,
     inputs: &IndexMap<String, String>,
 ) -> StepResult {
-    let input = |name: &str| {
-        inputs
-            .get(name)
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
+    let input = |name: &str| super::input(inputs, name);
     let path = step_path(ctx, state);
     let result = match action {
         "actions/setup-node" => {

@@ -71,7 +71,12 @@ impl HealthCheck {
     /// unhealthy: the start period plus `retries` probes that each ran into
     /// their timeout, an interval apart.
     pub(crate) fn patience(&self) -> Duration {
-        self.start_period + (self.interval + self.timeout) * self.retries.max(1)
+        // Saturating: `retries: 4000000000` waits long, it does not overflow.
+        self.interval
+            .saturating_add(self.timeout)
+            .checked_mul(self.retries.max(1))
+            .unwrap_or(Duration::MAX)
+            .saturating_add(self.start_period)
     }
 }
 
@@ -319,6 +324,19 @@ mod tests {
         assert!(docker_health("--health-retries x --health-cmd a").is_err());
         assert!(docker_health("--health-cmd").is_err());
         assert_eq!(docker_health("").unwrap(), (vec![], None));
+    }
+
+    #[test]
+    fn huge_numbers_saturate_instead_of_overflowing() {
+        let check = HealthCheck {
+            cmd: "true".into(),
+            interval: Duration::MAX,
+            timeout: Duration::from_secs(1),
+            retries: u32::MAX,
+            start_period: Duration::MAX,
+        };
+        assert_eq!(check.patience(), Duration::MAX);
+        assert!(docker_health("--health-cmd x --health-interval 1e300").is_err());
     }
 
     #[test]

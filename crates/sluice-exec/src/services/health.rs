@@ -46,7 +46,7 @@ pub(crate) fn wait_ready(
         Readiness::Command { check, .. } => (check.patience(), check.interval.min(FAST_PROBE)),
         Readiness::Ports(_) => (PORT_PATIENCE, FAST_PROBE),
     };
-    let deadline = started + patience;
+    let deadline = later(started, patience);
     let mut last_output = String::new();
     let mut probes = 0u32;
     loop {
@@ -106,7 +106,7 @@ fn run_probe(
     let mut output = String::new();
     let ending = step_process::run(
         probe,
-        Some(Instant::now() + timeout),
+        Some(later(Instant::now(), timeout)),
         cancel,
         Duration::ZERO,
         &mut |_, line| {
@@ -126,6 +126,14 @@ fn run_probe(
         Ok(other) => (false, format!("{output}({other:?})")),
         Err(e) => (false, format!("cannot run the health check: {e}")),
     }
+}
+
+/// `from + wait`, or a century from now when a workflow's numbers are too
+/// large to add.
+fn later(from: Instant, wait: Duration) -> Instant {
+    from.checked_add(wait)
+        .or_else(|| from.checked_add(Duration::from_secs(100 * 365 * 86_400)))
+        .unwrap_or(from)
 }
 
 /// A probe running `cmd` with `sh -c`.

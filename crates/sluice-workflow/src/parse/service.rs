@@ -200,8 +200,8 @@ fn read_healthcheck(r: &mut Reader, node: &Node) -> Option<Token> {
 pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
     let text = text.trim();
     if let Ok(seconds) = text.parse::<f64>() {
-        return (seconds >= 0.0 && seconds.is_finite())
-            .then(|| std::time::Duration::from_secs_f64(seconds));
+        // `try_`: a number too large for a Duration is no duration.
+        return std::time::Duration::try_from_secs_f64(seconds).ok();
     }
     let mut total = 0f64;
     let mut rest = text;
@@ -230,9 +230,7 @@ pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
         total += value * factor;
         rest = &rest[unit_len..];
     }
-    total
-        .is_finite()
-        .then(|| std::time::Duration::from_secs_f64(total))
+    std::time::Duration::try_from_secs_f64(total).ok()
 }
 
 #[cfg(test)]
@@ -250,5 +248,7 @@ mod tests {
         assert_eq!(parse_duration(""), None);
         assert_eq!(parse_duration("s"), None);
         assert_eq!(parse_duration("-1"), None);
+        assert_eq!(parse_duration("1e300"), None, "too large, not a panic");
+        assert_eq!(parse_duration("99999999999999999999h"), None);
     }
 }

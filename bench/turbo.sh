@@ -100,7 +100,7 @@ PY
   echo "edges, the same command with \`cache: {inputs: [src/**, package.json], outputs: [dist/**]}\`."
   echo
   echo "Commands timed (in the workload's repository, both caches filled by one run first): \`node_modules/@turbo/linux-64/bin/turbo run build\`"
-  echo "and \`target/release/sluice run build\` (with \`SLUICE_CACHE_DIR\` and \`SLUICE_STATE_DIR\` in the scratch directory)."
+  echo "and \`target/release/sluice run build\` (with \`SLUICE_CACHE_DIR\` and \`SLUICE_STATE_DIR\` in the scratch directory, and \`SLUICE_IN_PLACE=1\`: jobs build in the working tree, as turbo does)."
   echo
   echo "$figures"
   echo

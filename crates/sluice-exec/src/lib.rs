@@ -26,6 +26,7 @@ pub mod step_process;
 pub mod workflow_commands;
 pub mod workspace;
 
+pub use actions::remove_expired_artifacts;
 pub use cancel::{CancelLevel, CancelToken};
 pub use events::{Event, EventSink, Outcome};
 pub use run_spec::{Isolation, RunSpec};

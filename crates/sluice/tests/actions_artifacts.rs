@@ -311,6 +311,9 @@ jobs:
       - id: node
         uses: actions/setup-node@v4
         with: {node-version: '4.2'}
+      - id: from-package
+        uses: actions/setup-node@v4
+        with: {node-version-file: package.json}
       - id: python
         uses: actions/setup-python@v5
         with: {python-version: '3.x'}
@@ -321,6 +324,10 @@ jobs:
           echo setup-ok
 "#,
     )
+    .file(
+        "package.json",
+        r#"{"name": "app", "engines": {"node": ">=12"}}"#,
+    )
     .commit("first");
     let (out, events) = repo.run_json("ci", &[]);
     out.assert_code(0);
@@ -329,6 +336,10 @@ jobs:
     assert!(
         all.contains("warning: node-version 4.2 was requested; this host has node"),
         "{all}"
+    );
+    assert!(
+        all.contains("(requested node-version: >=12)"),
+        "package.json's engines: {all}"
     );
 }
 

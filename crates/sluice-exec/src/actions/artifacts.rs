@@ -305,6 +305,30 @@ pub(crate) fn download(ctx: &StepContext, inputs: &IndexMap<String, String>) -> 
     result
 }
 
+/// Removes the artifacts whose retention period is over (their blobs go
+/// with the cache's next sweep). Returns how many went.
+pub fn remove_expired_artifacts(cache: &sluice_cache::Cache) -> usize {
+    let now = now();
+    let Ok(entries) = cache.list_entries(ARTIFACT_KIND, "") else {
+        return 0;
+    };
+    entries
+        .iter()
+        .filter(|entry| {
+            entry
+                .payload
+                .get("expires_at")
+                .and_then(serde_json::Value::as_u64)
+                .is_some_and(|at| at <= now)
+        })
+        .filter(|entry| {
+            cache
+                .remove_entry(ARTIFACT_KIND, &entry.id)
+                .unwrap_or(false)
+        })
+        .count()
+}
+
 /// `*` and `?` in an artifact-name pattern.
 fn name_matches(pattern: &str, name: &str) -> bool {
     fn go(p: &[char], n: &[char]) -> bool {
@@ -407,6 +431,33 @@ fn normalize(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expired_artifacts_go_and_current_ones_stay() {
+        let dir =
+            std::env::temp_dir().join(format!("sluice-artifacts-{}", crate::ids::random_hex(6)));
+        let cache = sluice_cache::Cache::open(sluice_cache::CacheConfig::new(&dir)).unwrap();
+        let manifest = cache.put_bytes(b"files").unwrap();
+        for (id, expires_at) in [("1/old", now() - 1), ("1/current", now() + 86_400_000)] {
+            let record = EntryRecord::new(
+                ARTIFACT_KIND,
+                id,
+                5,
+                vec![manifest],
+                serde_json::json!({"expires_at": expires_at}),
+            );
+            cache.put_entry(ARTIFACT_KIND, id, &record).unwrap();
+        }
+        assert_eq!(remove_expired_artifacts(&cache), 1);
+        assert!(cache.get_entry(ARTIFACT_KIND, "1/old").unwrap().is_none());
+        assert!(
+            cache
+                .get_entry(ARTIFACT_KIND, "1/current")
+                .unwrap()
+                .is_some()
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn names_and_roots() {

@@ -25,8 +25,8 @@ pub(crate) fn run(
     let path = step_path(ctx, state);
     let result = match action {
         "actions/setup-node" => {
-            let requested =
-                input("node-version").or_else(|| version_file(ctx, input("node-version-file")));
+            let requested = input("node-version")
+                .or_else(|| node_version_file(ctx, input("node-version-file")));
             probe(ctx, &path, "node", &["--version"], requested, "node-version", |out| {
                 out.trim().strip_prefix('v').map(str::to_string)
             })
@@ -268,6 +268,31 @@ fn version_file(ctx: &StepContext, file: Option<String>) -> Option<String> {
         .map(str::trim)
         .find(|l| !l.is_empty() && !l.starts_with('#'))
         .map(str::to_string)
+}
+
+/// setup-node's `node-version-file`: `package.json` (`volta.node`, else
+/// `engines.node`), `.tool-versions` (its `nodejs` line), or a file whose
+/// first line is the version (`.nvmrc`, `.node-version`).
+fn node_version_file(ctx: &StepContext, file: Option<String>) -> Option<String> {
+    let file = file?;
+    let name = Path::new(&file).file_name()?.to_string_lossy().into_owned();
+    let text = std::fs::read_to_string(ctx.workspace.join(&file)).ok()?;
+    match name.as_str() {
+        "package.json" => {
+            let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+            [json.pointer("/volta/node"), json.pointer("/engines/node")]
+                .into_iter()
+                .flatten()
+                .find_map(|v| v.as_str().map(str::to_string))
+        }
+        ".tool-versions" => text.lines().find_map(|line| {
+            let mut words = line.split_whitespace();
+            matches!(words.next(), Some("nodejs" | "node"))
+                .then(|| words.next().map(str::to_string))
+                .flatten()
+        }),
+        _ => version_file(ctx, Some(file)),
+    }
 }
 
 /// The `go` directive of a `go.mod`.

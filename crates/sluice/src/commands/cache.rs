@@ -23,6 +23,12 @@ pub fn run(cwd: &Path, args: &CacheArgs) -> Result<ExitStatus> {
         CacheCommand::Stats { json, days } => stats(&root, &config, &cache, *json, *days),
         CacheCommand::Why { step } => why(&root, &cache, step),
         CacheCommand::Prune => {
+            let expired = sluice_exec::remove_expired_artifacts(&cache);
+            if expired > 0 {
+                crate::output::line(&format!(
+                    "removed {expired} artifacts past their retention period"
+                ));
+            }
             let report = cache.prune()?;
             let workspaces = sluice_exec::workspace::remove_idle_workspaces(
                 &config.cache_dir.join("workspaces"),

@@ -125,6 +125,8 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
             match cache.maybe_prune() {
                 // With the store's prune, job workspaces idle past the age limit go.
                 Ok(Some(_)) => {
+                    // Their blobs go with the next prune.
+                    sluice_exec::remove_expired_artifacts(cache);
                     sluice_exec::workspace::remove_idle_workspaces(
                         &config.cache_dir.join("workspaces"),
                         Some(config.cache_max_age),

@@ -240,6 +240,9 @@ jobs:
       - uses: actions/download-artifact@v4
         with: {path: all}
       - run: test -f all/dist/app.js && echo per-name-directories
+      - uses: actions/download-artifact@v4
+        with: {pattern: 'd?s*', path: matched, merge-multiple: true}
+      - run: test -f matched/app.js && test ! -e matched/dist && echo pattern-merged
   missing:
     needs: build
     runs-on: x
@@ -254,6 +257,7 @@ jobs:
     let test_lines = job_lines(&events, "test").join("\n");
     assert!(test_lines.contains("downloaded-ok"), "{test_lines}");
     assert!(test_lines.contains("per-name-directories"), "{test_lines}");
+    assert!(test_lines.contains("pattern-merged"), "{test_lines}");
     let all = logs(&repo);
     assert!(
         all.contains("no artifact named 'nope' in this run (it has: dist)"),

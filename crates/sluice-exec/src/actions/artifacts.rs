@@ -5,13 +5,13 @@
 //! `sluice artifacts ls|get`.
 
 use std::collections::HashMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use indexmap::IndexMap;
 use sluice_cache::{CaptureRoot, Digest, EntryRecord};
 
-use super::{input, input_lines};
+use super::{input, input_lines, normalize};
 use crate::events::{Event, Outcome, now};
 use crate::step::{StepContext, StepResult};
 
@@ -238,7 +238,14 @@ pub(crate) fn download(ctx: &StepContext, inputs: &IndexMap<String, String>) -> 
         .map(|l| l.clone())
         .unwrap_or_default();
     let name = input(inputs, "name");
-    let selected: Vec<(String, RunArtifact)> = match (&name, input(inputs, "pattern")) {
+    // download-artifact matches names with minimatch, as `@actions/glob`
+    // matches paths (`?` is any one character).
+    let pattern = match input(inputs, "pattern").map(|p| sluice_glob::PathGlob::new(&p)) {
+        None => None,
+        Some(Ok(pattern)) => Some(pattern),
+        Some(Err(e)) => return StepResult::error(ctx, &format!("pattern: {e}")),
+    };
+    let selected: Vec<(String, RunArtifact)> = match (&name, pattern) {
         (Some(name), _) => match artifacts.get(name) {
             Some(artifact) => vec![(name.clone(), artifact.clone())],
             None => {
@@ -258,7 +265,11 @@ pub(crate) fn download(ctx: &StepContext, inputs: &IndexMap<String, String>) -> 
         },
         (None, pattern) => artifacts
             .iter()
-            .filter(|(n, _)| pattern.as_deref().is_none_or(|p| name_matches(p, n)))
+            .filter(|(n, _)| {
+                pattern
+                    .as_ref()
+                    .is_none_or(|p| p.matches(n, sluice_glob::EntryKind::File) != p.is_negated())
+            })
             .map(|(n, a)| (n.clone(), a.clone()))
             .collect(),
     };
@@ -329,22 +340,6 @@ pub fn remove_expired_artifacts(cache: &sluice_cache::Cache) -> usize {
         .count()
 }
 
-/// `*` and `?` in an artifact-name pattern.
-fn name_matches(pattern: &str, name: &str) -> bool {
-    fn go(p: &[char], n: &[char]) -> bool {
-        match (p.first(), n.first()) {
-            (None, None) => true,
-            (Some('*'), _) => go(&p[1..], n) || (!n.is_empty() && go(p, &n[1..])),
-            (Some('?'), Some(_)) => go(&p[1..], &n[1..]),
-            (Some(a), Some(b)) if a == b => go(&p[1..], &n[1..]),
-            _ => false,
-        }
-    }
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    go(&p, &n)
-}
-
 /// The directory an upload's files are stored relative to, as
 /// upload-artifact does it: the deepest directory that holds every search
 /// path; and the patterns relative to it.
@@ -413,21 +408,6 @@ fn common_ancestor(a: &Path, b: &Path) -> PathBuf {
         .collect()
 }
 
-/// Resolves `.` and `..` without touching the file system.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for part in path.components() {
-        match part {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -461,8 +441,6 @@ mod tests {
 
     #[test]
     fn names_and_roots() {
-        assert!(name_matches("build-*", "build-linux"));
-        assert!(!name_matches("build-?", "build-10"));
         let ws = Path::new("/w");
         let (root, rel) = search_root(ws, &["dist/**/*.js".into(), "!dist/tmp".into()]);
         assert_eq!(root, PathBuf::from("/w/dist"));

@@ -168,17 +168,23 @@ pub(crate) fn run(
 /// The directory of a local action (`./x`, `../x`), relative to the
 /// workspace, without `.` parts.
 pub(crate) fn local_dir(workspace: &std::path::Path, uses: &str) -> PathBuf {
-    let mut dir = workspace.to_path_buf();
-    for part in uses.split('/') {
+    normalize(&workspace.join(uses))
+}
+
+/// Resolves `.` and `..` without touching the file system.
+pub(crate) fn normalize(path: &std::path::Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in path.components() {
         match part {
-            "" | "." => {}
-            ".." => {
-                dir.pop();
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
             }
-            name => dir.push(name),
+            other => out.push(other),
         }
     }
-    dir
+    out
 }
 
 /// An input's value, trimmed; `None` when absent or empty.

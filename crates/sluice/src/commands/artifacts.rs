@@ -17,7 +17,7 @@ pub fn run(cwd: &Path, args: &ArtifactsArgs) -> Result<ExitStatus> {
     let root = sluice_exec::git::find_root(cwd)?;
     let config = Config::load(&root, &Overrides::default())?;
     let history = History::open(&config.state_dir, &root)?;
-    let now = now_ms();
+    let now = sluice_exec::events::now();
     match &args.command {
         ArtifactsCommand::Ls { run, json } => {
             let number = history.resolve_run(run)?;
@@ -101,10 +101,4 @@ pub fn run(cwd: &Path, args: &ArtifactsArgs) -> Result<ExitStatus> {
             Ok(ExitStatus::Success)
         }
     }
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }

@@ -198,71 +198,41 @@ pub fn unique_marker() -> String {
 /// Processes whose command line has the words `sleep <marker>` in a row
 /// (exact words, so one marker never matches another).
 pub fn sleepers(marker: &str) -> Vec<i32> {
-    let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return found;
-    };
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
-        let zombie = stat
-            .rsplit(')')
-            .next()
-            .is_some_and(|rest| rest.trim_start().starts_with('Z'));
-        let words: Vec<String> = String::from_utf8_lossy(&cmdline)
+    live_processes(|cmdline| {
+        let words: Vec<&str> = cmdline
             .split(|c: char| c == '\0' || c.is_whitespace())
-            .map(|w| w.trim_matches('\'').to_string())
+            .map(|w| w.trim_matches('\''))
             .collect();
-        let matched = words
+        words
             .windows(2)
-            .any(|w| w[0].ends_with("sleep") && w[1] == marker);
-        if !zombie && matched {
-            found.push(pid);
-        }
-    }
-    found
+            .any(|w| w[0].ends_with("sleep") && w[1] == marker)
+    })
 }
 
 /// Processes whose command line contains `marker`.
 pub fn processes_with(marker: &str) -> Vec<i32> {
-    let mut found = Vec::new();
+    live_processes(|cmdline| cmdline.replace('\0', " ").contains(marker))
+}
+
+/// Processes (zombies left out) whose command line, NUL-separated,
+/// satisfies `wanted`.
+fn live_processes(wanted: impl Fn(&str) -> bool) -> Vec<i32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
-        return found;
+        return Vec::new();
     };
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
-        let zombie = stat
-            .rsplit(')')
-            .next()
-            .is_some_and(|rest| rest.trim_start().starts_with('Z'));
-        if !zombie
-            && String::from_utf8_lossy(&cmdline)
-                .replace('\0', " ")
-                .contains(marker)
-        {
-            found.push(pid);
-        }
-    }
-    found
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid = entry.file_name().to_str()?.parse::<i32>().ok()?;
+            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            let zombie = stat
+                .rsplit(')')
+                .next()
+                .is_some_and(|rest| rest.trim_start().starts_with('Z'));
+            (!zombie && wanted(&String::from_utf8_lossy(&cmdline))).then_some(pid)
+        })
+        .collect()
 }
 
 /// Waits up to `seconds` for `condition`.

@@ -2,11 +2,10 @@
 //! vendored actions, the native checkout, setup and artifact actions, and
 //! `sluice artifacts`.
 
-mod support;
 
 use std::path::Path;
 
-use support::{TestRepo, job_lines};
+use crate::support::{TestRepo, job_lines};
 
 fn has_node() -> bool {
     let present = std::env::var("PATH")

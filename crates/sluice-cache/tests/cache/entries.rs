@@ -1,6 +1,5 @@
 //! Entries: immutable, looked up by id or id prefix, safe under races.
 
-mod support;
 
 use std::fs;
 use std::sync::{Arc, Barrier};
@@ -8,7 +7,7 @@ use std::thread;
 
 use serde_json::json;
 use sluice_cache::{CacheError, Digest, EntryRecord, PutOutcome};
-use support::Scratch;
+use crate::support::Scratch;
 
 fn record(cache: &sluice_cache::Cache, content: &[u8], payload: serde_json::Value) -> EntryRecord {
     let digest = cache.put_bytes(content).unwrap();

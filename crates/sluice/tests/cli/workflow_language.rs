@@ -1,8 +1,7 @@
 //! `sluice validate`, `sluice expr` and `sluice plan`, end to end.
 
-mod support;
 
-use support::TestRepo;
+use crate::support::TestRepo;
 
 const GOOD: &str = r#"
 name: CI
@@ -172,9 +171,9 @@ fn validate_takes_explicit_paths_outside_a_repository() {
         "on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n",
     )
     .unwrap();
-    support::sluice_in(dir.path(), &["validate", "w.yml"]).assert_code(0);
+    crate::support::sluice_in(dir.path(), &["validate", "w.yml"]).assert_code(0);
     std::fs::write(dir.path().join("bad.yml"), "on: push\njobs: [\n").unwrap();
-    let out = support::sluice_in(dir.path(), &["validate", "--format", "short", "bad.yml"]);
+    let out = crate::support::sluice_in(dir.path(), &["validate", "--format", "short", "bad.yml"]);
     out.assert_code(1);
     assert!(out.stdout.starts_with("bad.yml:"), "{}", out.stdout);
 }

@@ -1,7 +1,6 @@
 //! Races between processes: this test binary starts copies of itself
 //! (selected by `SLUICE_CACHE_TEST_CHILD`) that use one store at once.
 
-mod support;
 
 use std::collections::HashMap;
 use std::env;
@@ -9,7 +8,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 use sluice_cache::{Cache, CacheConfig, EntryRecord};
-use support::{
+use crate::support::{
     CHILD_DIR, CHILD_NUMBER, CHILD_ROLE, Scratch, bases, child_results, child_wait_for_start,
     everything, noise, snapshot, spawn_child, start_children, write,
 };
@@ -26,7 +25,7 @@ fn child_context() -> (PathBuf, usize, Cache) {
 
 #[test]
 fn two_processes_racing_for_the_same_ids_create_each_once() {
-    const TEST: &str = "two_processes_racing_for_the_same_ids_create_each_once";
+    const TEST: &str = "processes::two_processes_racing_for_the_same_ids_create_each_once";
     if env::var(CHILD_ROLE).is_ok_and(|role| role == "put-entries") {
         let (dir, number, cache) = child_context();
         child_wait_for_start(&dir, number);
@@ -64,7 +63,7 @@ fn two_processes_racing_for_the_same_ids_create_each_once() {
 
 #[test]
 fn two_processes_capturing_the_same_tree_leave_a_consistent_store() {
-    const TEST: &str = "two_processes_capturing_the_same_tree_leave_a_consistent_store";
+    const TEST: &str = "processes::two_processes_capturing_the_same_tree_leave_a_consistent_store";
     if env::var(CHILD_ROLE).is_ok_and(|role| role == "capture") {
         let (dir, number, cache) = child_context();
         child_wait_for_start(&dir, number);

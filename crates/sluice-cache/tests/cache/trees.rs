@@ -1,6 +1,5 @@
 //! Capturing and restoring trees.
 
-mod support;
 
 use std::collections::HashMap;
 use std::fs;
@@ -8,7 +7,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, SystemTime};
 
 use sluice_cache::{CacheError, CaptureRoot, Digest, FileContent};
-use support::{Node, Scratch, bases, everything, noise, set_mode, snapshot, symlink, write};
+use crate::support::{Node, Scratch, bases, everything, noise, set_mode, snapshot, symlink, write};
 
 /// A tree with text and binary files (one big enough to be streamed),
 /// modes, links to a file and to a directory, empty files, Unicode names

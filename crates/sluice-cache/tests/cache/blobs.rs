@@ -1,11 +1,10 @@
 //! Storing and reading single blobs.
 
-mod support;
 
 use std::fs;
 
 use sluice_cache::{CacheError, Digest};
-use support::Scratch;
+use crate::support::Scratch;
 
 #[test]
 fn bytes_round_trip_and_are_stored_once() {

@@ -1,7 +1,6 @@
 //! Pruning, verification, clearing and the locking that keeps them from
 //! breaking saves and restores.
 
-mod support;
 
 use std::fs;
 use std::path::Path;
@@ -10,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::json;
 use sluice_cache::{Cache, CacheError, Digest, EntryRecord};
-use support::{Scratch, bases, everything, noise, wait_until, write};
+use crate::support::{Scratch, bases, everything, noise, wait_until, write};
 
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 

@@ -2,11 +2,10 @@
 //! (`SLUICE_IN_PLACE=1`): they look at what cached steps leave in the
 //! working tree; `services_isolation.rs` covers the cache in snapshots.
 
-mod support;
 
 use std::os::unix::fs::MetadataExt;
 
-use support::{TestRepo, job_event, job_lines, of_type};
+use crate::support::{TestRepo, job_event, job_lines, of_type};
 
 const BUILD: &str = r###"on: push
 jobs:

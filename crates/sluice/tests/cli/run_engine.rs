@@ -1,8 +1,7 @@
 //! `sluice run`, end to end: real workflows in throwaway repositories.
 
-mod support;
 
-use support::{TestRepo, eventually, job_event, job_lines, of_type, sleepers, unique_marker};
+use crate::support::{TestRepo, eventually, job_event, job_lines, of_type, sleepers, unique_marker};
 
 fn repo_with(workflow: &str) -> TestRepo {
     let repo = TestRepo::new();
@@ -749,7 +748,7 @@ fn a_terminal_gets_live_progress() {
     let repo = repo_with(
         "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - name: wait a little\n        run: sleep 0.5\n",
     );
-    let command = format!("{} run ci", support::sluice_bin().display());
+    let command = format!("{} run ci", crate::support::sluice_bin().display());
     let out = std::process::Command::new("script")
         .args(["-qec", &command, "/dev/null"])
         .current_dir(repo.path())

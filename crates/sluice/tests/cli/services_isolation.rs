@@ -4,11 +4,10 @@
 //! Tests that need a server binary skip with a loud message on a machine
 //! without it, and fail under CI (`CI=true`), where `.ci/run` installs them.
 
-mod support;
 
 use std::path::Path;
 
-use support::{TestRepo, eventually, sleepers, unique_marker};
+use crate::support::{TestRepo, eventually, sleepers, unique_marker};
 
 /// Whether `program` can be used; under CI its absence is a failure.
 fn require(what: &str, present: bool) -> bool {

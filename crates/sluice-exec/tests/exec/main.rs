@@ -1,0 +1,5 @@
+//! Integration tests of sluice-exec: one test binary, a module per area.
+
+mod file_commands;
+mod mask;
+mod workflow_commands;

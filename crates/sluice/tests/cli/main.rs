@@ -1,0 +1,8 @@
+//! Integration tests of sluice: one test binary, a module per area.
+
+mod actions_artifacts;
+mod caching;
+mod run_engine;
+mod services_isolation;
+mod support;
+mod workflow_language;

@@ -2,13 +2,26 @@
 
 use std::io::Read;
 
-/// `len` random hexadecimal characters, from the kernel's random source.
-pub fn random_hex(len: usize) -> String {
+/// `len` random hexadecimal characters from the kernel's random source,
+/// for names that must not be guessable (an error when there is none).
+pub fn strong_random_hex(len: usize) -> std::io::Result<String> {
     let mut bytes = vec![0u8; len.div_ceil(2)];
-    let filled = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
-    if filled.is_err() {
-        // No /dev/urandom (a very bare sandbox): time and pid are unique
-        // enough for naming temporary things.
+    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes))?;
+    let mut hex = crate::hash_files::hex(&bytes);
+    hex.truncate(len);
+    Ok(hex)
+}
+
+/// `len` random hexadecimal characters, for names that must be unique but
+/// need not be secret.
+pub fn random_hex(len: usize) -> String {
+    if let Ok(hex) = strong_random_hex(len) {
+        return hex;
+    }
+    // No /dev/urandom (a very bare sandbox): time and pid are unique
+    // enough for naming things nobody attacks.
+    let mut bytes = vec![0u8; len.div_ceil(2)];
+    {
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos())

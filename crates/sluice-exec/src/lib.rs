@@ -16,6 +16,7 @@ pub mod reaper;
 pub mod run_spec;
 pub mod runner_env;
 pub mod scheduler;
+pub mod scratch;
 mod script_step;
 pub mod services;
 pub mod shell;

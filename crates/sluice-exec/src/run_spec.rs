@@ -38,7 +38,9 @@ pub struct RunSpec {
     /// Where job workspaces are kept between jobs and runs (slots per
     /// repository; see [`crate::workspace`]).
     pub workspaces_dir: PathBuf,
-    /// Per-run scratch space; each job gets a directory below it.
+    /// Per-run scratch space; each job gets a directory below it. It must
+    /// not exist: it is created private when the first process is about
+    /// to start (name it with [`crate::scratch::unpredictable_path`]).
     pub temp_root: PathBuf,
     /// `RUNNER_TOOL_CACHE`.
     pub tool_cache: PathBuf,
@@ -126,20 +128,16 @@ impl Shared<'_> {
     /// directory, the event payload file, and the watcher.
     pub fn prepare_for_processes(&self) -> Result<(), String> {
         let ready = self.processes_ready.get_or_init(|| {
-            use std::os::unix::fs::DirBuilderExt;
             let spec = self.spec;
-            // Scripts and command files may contain secrets: only we may read them.
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(&spec.temp_root)
-                .map_err(|e| format!("cannot create {}: {e}", spec.temp_root.display()))?;
+            // Scripts and command files may contain secrets: only we may
+            // read them, and nobody may have prepared the place for us.
+            crate::scratch::create_private_dir(&spec.temp_root).map_err(|e| e.to_string())?;
             let payload = spec.plan.github.get("event").cloned().unwrap_or_default();
-            std::fs::write(
+            crate::scratch::write_new_private_file(
                 &self.event_path,
-                serde_json::to_vec_pretty(&payload).unwrap_or_default(),
+                &serde_json::to_vec_pretty(&payload).unwrap_or_default(),
             )
-            .map_err(|e| format!("cannot write {}: {e}", self.event_path.display()))?;
+            .map_err(|e| e.to_string())?;
             Ok(spec
                 .reaper_exe
                 .as_ref()

@@ -1,10 +1,9 @@
 //! Storing and reading single blobs.
 
-
 use std::fs;
 
-use sluice_cache::{CacheError, Digest};
 use crate::support::Scratch;
+use sluice_cache::{CacheError, Digest};
 
 #[test]
 fn bytes_round_trip_and_are_stored_once() {

@@ -1,13 +1,12 @@
 //! Entries: immutable, looked up by id or id prefix, safe under races.
 
-
 use std::fs;
 use std::sync::{Arc, Barrier};
 use std::thread;
 
+use crate::support::Scratch;
 use serde_json::json;
 use sluice_cache::{CacheError, Digest, EntryRecord, PutOutcome};
-use crate::support::Scratch;
 
 fn record(cache: &sluice_cache::Cache, content: &[u8], payload: serde_json::Value) -> EntryRecord {
     let digest = cache.put_bytes(content).unwrap();

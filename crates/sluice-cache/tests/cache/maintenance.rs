@@ -1,15 +1,14 @@
 //! Pruning, verification, clearing and the locking that keeps them from
 //! breaking saves and restores.
 
-
 use std::fs;
 use std::path::Path;
 use std::thread;
 use std::time::{Duration, SystemTime};
 
+use crate::support::{Scratch, bases, everything, noise, wait_until, write};
 use serde_json::json;
 use sluice_cache::{Cache, CacheError, Digest, EntryRecord};
-use crate::support::{Scratch, bases, everything, noise, wait_until, write};
 
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 

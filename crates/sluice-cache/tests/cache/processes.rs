@@ -1,17 +1,16 @@
 //! Races between processes: this test binary starts copies of itself
 //! (selected by `SLUICE_CACHE_TEST_CHILD`) that use one store at once.
 
-
 use std::collections::HashMap;
 use std::env;
 use std::path::PathBuf;
 
-use serde_json::json;
-use sluice_cache::{Cache, CacheConfig, EntryRecord};
 use crate::support::{
     CHILD_DIR, CHILD_NUMBER, CHILD_ROLE, Scratch, bases, child_results, child_wait_for_start,
     everything, noise, snapshot, spawn_child, start_children, write,
 };
+use serde_json::json;
+use sluice_cache::{Cache, CacheConfig, EntryRecord};
 
 const RACED_IDS: usize = 50;
 

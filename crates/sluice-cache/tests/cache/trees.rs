@@ -1,13 +1,12 @@
 //! Capturing and restoring trees.
 
-
 use std::collections::HashMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, SystemTime};
 
-use sluice_cache::{CacheError, CaptureRoot, Digest, FileContent};
 use crate::support::{Node, Scratch, bases, everything, noise, set_mode, snapshot, symlink, write};
+use sluice_cache::{CacheError, CaptureRoot, Digest, FileContent};
 
 /// A tree with text and binary files (one big enough to be streamed),
 /// modes, links to a file and to a directory, empty files, Unicode names

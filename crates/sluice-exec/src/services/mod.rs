@@ -279,8 +279,8 @@ fn prepare(
         let _ = std::fs::remove_dir_all(&dir);
         Err(format!("service '{name}': {message}"))
     };
-    if let Err(e) = create_private_dir(&dir) {
-        return fail(e);
+    if let Err(e) = crate::scratch::create_private_dir(&dir) {
+        return fail(e.to_string());
     }
     let how = match how_kind {
         Kind::Native => {
@@ -564,14 +564,6 @@ fn stop_one(shared: &Shared, key: &JobKey, running: Running) {
 fn discard(p: &Prepared) {
     p.ports.release();
     let _ = std::fs::remove_dir_all(&p.dir);
-}
-
-fn create_private_dir(dir: &Path) -> Result<(), String> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .mode(0o700)
-        .create(dir)
-        .map_err(|e| format!("cannot create {}: {e}", dir.display()))
 }
 
 /// A service name fit for a directory or container name.

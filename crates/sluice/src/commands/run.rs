@@ -65,7 +65,7 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
         let run_number = recorder.run_number();
         let run_id = sluice_exec::ids::numeric_id();
         let tracking_prefix = format!("sluice_{run_id}");
-        let temp_root = std::env::temp_dir().join(format!("sluice-run-{run_id}"));
+        let temp_root = sluice_exec::scratch::unpredictable_path(&std::env::temp_dir())?;
         let spec = RunSpec {
             workflow_path: plan.workflow.path.clone(),
             workflow,

@@ -2,7 +2,6 @@
 //! vendored actions, the native checkout, setup and artifact actions, and
 //! `sluice artifacts`.
 
-
 use std::path::Path;
 
 use crate::support::{TestRepo, job_lines};

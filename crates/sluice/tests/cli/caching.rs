@@ -2,7 +2,6 @@
 //! (`SLUICE_IN_PLACE=1`): they look at what cached steps leave in the
 //! working tree; `services_isolation.rs` covers the cache in snapshots.
 
-
 use std::os::unix::fs::MetadataExt;
 
 use crate::support::{TestRepo, job_event, job_lines, of_type};

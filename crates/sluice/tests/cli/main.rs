@@ -3,6 +3,7 @@
 mod actions_artifacts;
 mod caching;
 mod run_engine;
+mod security;
 mod services_isolation;
 mod support;
 mod workflow_language;

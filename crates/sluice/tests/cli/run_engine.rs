@@ -1,7 +1,8 @@
 //! `sluice run`, end to end: real workflows in throwaway repositories.
 
-
-use crate::support::{TestRepo, eventually, job_event, job_lines, of_type, sleepers, unique_marker};
+use crate::support::{
+    TestRepo, eventually, job_event, job_lines, of_type, sleepers, unique_marker,
+};
 
 fn repo_with(workflow: &str) -> TestRepo {
     let repo = TestRepo::new();

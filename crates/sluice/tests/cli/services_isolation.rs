@@ -4,7 +4,6 @@
 //! Tests that need a server binary skip with a loud message on a machine
 //! without it, and fail under CI (`CI=true`), where `.ci/run` installs them.
 
-
 use std::path::Path;
 
 use crate::support::{TestRepo, eventually, sleepers, unique_marker};

@@ -1,6 +1,5 @@
 //! `sluice validate`, `sluice expr` and `sluice plan`, end to end.
 
-
 use crate::support::TestRepo;
 
 const GOOD: &str = r#"

@@ -22,6 +22,8 @@ use crate::manifest::{ManifestFile, parse_manifest};
 pub struct Cache {
     pub(crate) config: CacheConfig,
     pub(crate) backend: Arc<dyn Backend>,
+    /// The key of [`Cache::private_digest`], read when first needed.
+    pub(crate) private_key: Arc<crate::private_digest::KeySlot>,
 }
 
 impl Cache {
@@ -33,7 +35,11 @@ impl Cache {
 
     /// A cache over any backend (`config.dir` is then unused).
     pub fn with_backend(config: CacheConfig, backend: Arc<dyn Backend>) -> Cache {
-        Cache { config, backend }
+        Cache {
+            config,
+            backend,
+            private_key: Arc::default(),
+        }
     }
 
     /// The configuration the cache was opened with.

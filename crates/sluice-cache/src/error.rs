@@ -67,6 +67,15 @@ pub enum CacheError {
         reason: String,
     },
 
+    /// The key of [`crate::Cache::private_digest`] cannot be read or made.
+    #[error("cache: the private digest key {} cannot be used: {reason}", path.display())]
+    PrivateKey {
+        /// The key file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+
     /// An entry kind that cannot name a place in the store.
     #[error("invalid cache entry kind `{kind}`: {reason}")]
     InvalidKind {

@@ -62,6 +62,7 @@ mod kind;
 mod local;
 mod manifest;
 mod parallel;
+mod private_digest;
 mod prune;
 mod reachability;
 mod restore;

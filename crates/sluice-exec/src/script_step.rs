@@ -95,7 +95,14 @@ pub(crate) fn run(
     let started = Instant::now();
     let (mut result, effects) = execute(ctx, state, host, env, limits, &script, Some(Vec::new()));
     result.cache_key = Some(lookup.key.clone());
-    if result.outcome == Outcome::Success {
+    let unsafe_to_keep = step_cache::secret_in_result(ctx, &effects);
+    if let Some(reason) = unsafe_to_keep.filter(|_| result.outcome == Outcome::Success) {
+        ctx.shared.system_line(
+            ctx.key,
+            Some(ctx.index),
+            &format!("notice: the step's result is not cached: {reason}"),
+        );
+    } else if result.outcome == Outcome::Success {
         step_cache::save(
             ctx,
             cache,

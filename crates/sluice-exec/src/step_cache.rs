@@ -55,6 +55,7 @@ impl StepIdentity {
 pub struct KeyComponents {
     pub format: u32,
     pub platform: String,
+    /// The command with secrets masked (see `secrets`).
     pub command: String,
     pub shell: String,
     pub working_directory: String,
@@ -66,6 +67,10 @@ pub struct KeyComponents {
     pub outputs: Vec<String>,
     /// Keys of the cached steps of the jobs this one needs.
     pub upstream: IndexMap<String, Vec<String>>,
+    /// When the command holds secrets: the cache's private digest of it,
+    /// so the key follows the secrets without them being stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<String>,
 }
 
 impl KeyComponents {
@@ -112,9 +117,9 @@ pub(crate) fn lookup(
     env: &IndexMap<String, String>,
 ) -> Lookup {
     let started = Instant::now();
-    let components = match components(ctx, declared, script, env) {
+    let components = match components(ctx, cache, declared, script, env) {
         Ok(components) => components,
-        Err(message) => return Lookup::Unavailable(message),
+        Err(error) => return Lookup::Unavailable(error.to_string()),
     };
     let key = components.key();
     let identity = identity(ctx);
@@ -340,16 +345,42 @@ fn identity(ctx: &StepContext) -> StepIdentity {
     }
 }
 
+/// Why a step that ran must not be cached, if it must not: a cached copy
+/// would keep a secret at rest and replay it where it is not masked (in
+/// another run, with other secrets, or before its `add-mask` runs).
+pub(crate) fn secret_in_result(ctx: &StepContext, effects: &Effects) -> Option<&'static str> {
+    if effects.registered_mask {
+        return Some(
+            "it registered a value to mask (::add-mask::), which a cached copy would replay unmasked",
+        );
+    }
+    let shared = ctx.shared;
+    let values = effects
+        .outputs
+        .values()
+        .chain(effects.env.iter().map(|(_, value)| value))
+        .chain(effects.path.iter());
+    for value in values {
+        if shared.has_secret(value) {
+            return Some(
+                "its outputs, env or path hold a secret, which the cache would keep in clear",
+            );
+        }
+    }
+    None
+}
+
 /// Everything the key is made of.
 fn components(
     ctx: &StepContext,
+    cache: &Cache,
     declared: &StepCache,
     script: &Script,
     env: &IndexMap<String, String>,
-) -> Result<KeyComponents, String> {
+) -> Result<KeyComponents, KeyError> {
+    let shared = ctx.shared;
     let patterns: Vec<String> = declared.inputs.iter().map(|i| i.value.clone()).collect();
-    let files =
-        sluice_glob::walk_matches(&script.cwd, &patterns).map_err(|e| format!("inputs: {e}"))?;
+    let files = sluice_glob::walk_matches(&script.cwd, &patterns)?;
     let mut inputs = IndexMap::new();
     for file in files {
         let relative = file
@@ -357,8 +388,10 @@ fn components(
             .unwrap_or(&file)
             .to_string_lossy()
             .replace('\\', "/");
-        let content = std::fs::read(&file)
-            .map_err(|e| format!("cannot read input {}: {e}", file.display()))?;
+        let content = std::fs::read(&file).map_err(|source| KeyError::ReadInput {
+            path: file.clone(),
+            source,
+        })?;
         inputs.insert(relative, Digest::of(&content).to_hex());
     }
     let env = declared
@@ -369,22 +402,49 @@ fn components(
                 .get(&name.value)
                 .cloned()
                 .or_else(|| std::env::var(&name.value).ok());
-            let hashed = value.map_or_else(
-                || "unset".to_string(),
-                |v| Digest::of(v.as_bytes()).to_hex(),
-            );
-            (name.value.clone(), hashed)
+            let hashed = match value {
+                None => "unset".to_string(),
+                Some(v) if shared.has_secret(&v) => {
+                    format!("private:{}", private_digest(cache, &v)?)
+                }
+                Some(v) => Digest::of(v.as_bytes()).to_hex(),
+            };
+            Ok((name.value.clone(), hashed))
         })
-        .collect();
+        .collect::<Result<_, KeyError>>()?;
+    let secrets = if shared.has_secret(&script.text) {
+        Some(private_digest(cache, &script.text)?)
+    } else {
+        None
+    };
     Ok(KeyComponents {
         format: KEY_FORMAT,
         platform: format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH),
-        command: script.text.clone(),
+        command: shared.mask(&script.text),
         shell: script.shell.clone().unwrap_or_else(|| "default".into()),
         working_directory: script.relative_dir.clone(),
         inputs,
         env,
         outputs: declared.outputs.iter().map(|o| o.value.clone()).collect(),
         upstream: ctx.upstream_keys.clone(),
+        secrets,
     })
+}
+
+fn private_digest(cache: &Cache, value: &str) -> Result<String, KeyError> {
+    Ok(cache.private_digest(value.as_bytes())?.to_hex())
+}
+
+/// Why a step's key could not be computed (the step then runs uncached).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum KeyError {
+    #[error("inputs: {0}")]
+    Inputs(#[from] sluice_glob::WalkError),
+    #[error("cannot read input {}: {source}", path.display())]
+    ReadInput {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Cache(#[from] CacheError),
 }

@@ -37,6 +37,9 @@ pub struct Effects {
     /// The step's log lines (masked), kept when the step may be cached.
     #[serde(skip)]
     pub captured: Option<Vec<(Stream, String)>>,
+    /// The step registered a value to mask (`::add-mask::`).
+    #[serde(skip)]
+    pub registered_mask: bool,
 }
 
 impl Effects {
@@ -97,6 +100,7 @@ pub(crate) fn handle_line(
     // A new secret is registered before anything about the line is shown.
     if let Some(secret) = command.secret() {
         shared.add_mask(secret);
+        effects.registered_mask = true;
     }
     if let Some(echo) = echo {
         log_line(ctx, effects, stream, echo);

@@ -58,7 +58,7 @@ impl History {
     /// database as needed, bringing the schema up to date, and recovering
     /// runs whose process died (see [`History::recovered_on_open`]).
     pub fn open(state_dir: &Path) -> Result<History, StoreError> {
-        fs::create_dir_all(state_dir).map_err(|source| StoreError::CreateStateDir {
+        create_private_dir(state_dir).map_err(|source| StoreError::CreateStateDir {
             path: state_dir.to_owned(),
             source,
         })?;
@@ -147,4 +147,20 @@ impl History {
             run.repository,
         )
     }
+}
+
+/// Creates `dir` (and its parents) if needed and makes it private to this
+/// user: the history holds logs, so nobody else may enter it. A directory
+/// of ours that others could enter (made by an older Sluice) is closed.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    if fs::metadata(dir)?.permissions().mode() & 0o077 != 0 {
+        // Fails only for someone else's directory, which is theirs to set.
+        let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o700));
+    }
+    Ok(())
 }

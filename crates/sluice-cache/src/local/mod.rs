@@ -58,6 +58,7 @@ impl LocalBackend {
             lock_file: root.join("lock"),
             root,
         };
+        create_private_dir(cache_dir)?;
         for dir in [&backend.blobs, &backend.entries, &backend.staging] {
             create_dir_all(dir)?;
         }
@@ -91,6 +92,28 @@ impl LocalBackend {
             .open(&self.lock_file)
             .map_err(|source| CacheError::io("open lock file", &self.lock_file, source))
     }
+}
+
+/// Creates the cache directory if needed and makes it private to this
+/// user (cached files and logs are nobody else's business). One of ours
+/// that others could enter (made by an older Sluice) is closed.
+fn create_private_dir(dir: &Path) -> Result<(), CacheError> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let failed = |source| CacheError::io("create directory", dir, source);
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(failed)?;
+    let metadata = fs::metadata(dir).map_err(failed)?;
+    if !metadata.is_dir() {
+        return Err(failed(std::io::Error::other("it is not a directory")));
+    }
+    if metadata.permissions().mode() & 0o077 != 0 {
+        // Fails only for someone else's directory, which is theirs to set.
+        let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o700));
+    }
+    Ok(())
 }
 
 pub(crate) fn create_dir_all(dir: &Path) -> Result<(), CacheError> {

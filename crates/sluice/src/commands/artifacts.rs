@@ -64,8 +64,7 @@ pub fn run(cwd: &Path, args: &ArtifactsArgs) -> Result<ExitStatus> {
                     }
                 );
             };
-            let cache =
-                crate::commands::run::open_cache(&config).context("the cache cannot be opened")?;
+            let cache = crate::commands::run::open_cache(&config)?;
             if artifact.expires_at <= now {
                 let _ = cache.remove_entry(&artifact.cache_kind, &artifact.cache_id);
                 bail!(

@@ -17,7 +17,7 @@ use crate::view::duration;
 pub fn run(cwd: &Path, args: &CacheArgs) -> Result<ExitStatus> {
     let root = sluice_exec::git::find_root(cwd).unwrap_or_else(|_| cwd.to_path_buf());
     let config = Config::load(&root, &Overrides::default())?;
-    let cache = crate::commands::run::open_cache(&config).context("the cache cannot be opened")?;
+    let cache = crate::commands::run::open_cache(&config)?;
     match &args.command {
         CacheCommand::Ls { json, all } => ls(&cache, *json, *all),
         CacheCommand::Stats { json, days } => stats(&root, &config, &cache, *json, *days),

@@ -54,7 +54,7 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
         );
     }
 
-    let cache = open_cache(&config);
+    let cache = Some(open_cache(&config)?);
     let cancel = CancelToken::new();
     let _signals = crate::signals::install(cancel.clone())?;
     let exe = std::env::current_exe().context("cannot find Sluice's own executable")?;
@@ -224,22 +224,20 @@ fn select_workflows(
     Ok(Selection::Run(selected))
 }
 
-/// The cache store; without one (an unwritable cache directory, say) the
-/// run goes on uncached, with a warning.
-pub fn open_cache(config: &Config) -> Option<std::sync::Arc<sluice_cache::Cache>> {
+/// The cache store. One that cannot be opened (the directory is a file,
+/// or cannot be created) stops the command before anything runs: a run
+/// without its cache would fail every job that uses it.
+pub fn open_cache(config: &Config) -> Result<std::sync::Arc<sluice_cache::Cache>> {
     let mut cache_config = sluice_cache::CacheConfig::new(&config.cache_dir);
     cache_config.max_bytes = config.cache_max_bytes;
     cache_config.max_age = config.cache_max_age;
-    match sluice_cache::Cache::open(cache_config) {
-        Ok(cache) => Some(std::sync::Arc::new(cache)),
-        Err(e) => {
-            eprintln!(
-                "warning: the cache in {} cannot be used ({e}); steps run without it",
-                config.cache_dir.display()
-            );
-            None
-        }
-    }
+    let cache = sluice_cache::Cache::open(cache_config).with_context(|| {
+        format!(
+            "the cache directory {} cannot be used (set SLUICE_CACHE_DIR or cache-dir in sluice.toml to a directory Sluice may create)",
+            config.cache_dir.display()
+        )
+    })?;
+    Ok(std::sync::Arc::new(cache))
 }
 
 /// `--job ID`: those jobs and everything they need, transitively.

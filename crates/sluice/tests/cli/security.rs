@@ -62,3 +62,168 @@ jobs:
     }
     assert_ne!(seen[0], seen[1]);
 }
+
+/// Files of Sluice's (cache and history) whose bytes contain `needle`.
+fn stored_files_containing(repo: &TestRepo, needle: &str) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![repo.scratch().join("cache"), repo.path().join(".sluice")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                stack.push(path);
+            } else if kind.is_file()
+                && std::fs::read(&path).is_ok_and(|bytes| {
+                    bytes
+                        .windows(needle.len())
+                        .any(|window| window == needle.as_bytes())
+                })
+            {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+fn log_lines(events: &[serde_json::Value]) -> Vec<String> {
+    events
+        .iter()
+        .filter(|e| e["type"] == "log")
+        .map(|e| e["line"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+fn step_cache_results(events: &[serde_json::Value]) -> Vec<String> {
+    events
+        .iter()
+        .filter(|e| e["type"] == "cache_lookup" && e["kind"] == "step")
+        .map(|e| e["result"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn step_cache_stores_and_replays_secrets() {
+    // A cached step whose output held a secret kept it raw in its cache
+    // entry, and a hit replayed it in clear, even with another secret.
+    let repo = TestRepo::new_in_place();
+    repo.workflow(
+        "ci.yml",
+        r#"on: push
+jobs:
+  a:
+    runs-on: x
+    steps:
+      - id: leak
+        run: echo "token=${{ secrets.TOKEN }}" >> "$GITHUB_OUTPUT"
+        cache: {inputs: [README]}
+      - run: echo "got ${{ steps.leak.outputs.token }}"
+"#,
+    )
+    .file("README", "hello\n")
+    .commit("first");
+    let secret = "s3cret-value-91f2";
+    for _ in 0..2 {
+        let (out, events) = repo.run_json("ci", &["--secret", &format!("TOKEN={secret}")]);
+        out.assert_code(0);
+        assert_eq!(step_cache_results(&events), ["miss"], "never a hit");
+        let lines = log_lines(&events);
+        assert!(lines.iter().any(|l| l == "got ***"), "{lines:?}");
+        assert!(
+            lines.iter().any(|l| l.contains("not cached: its outputs")),
+            "the reason is shown: {lines:?}"
+        );
+        assert!(!out.stdout.contains(secret));
+    }
+    assert_eq!(
+        stored_files_containing(&repo, secret),
+        Vec::<std::path::PathBuf>::new()
+    );
+    // Another secret: still masked, never the first one's value.
+    let (out, events) = repo.run_json("ci", &["--secret", "TOKEN=other-secret-77"]);
+    out.assert_code(0);
+    assert!(!out.stdout.contains(secret) && !out.stdout.contains("other-secret-77"));
+    assert!(log_lines(&events).iter().any(|l| l == "got ***"));
+}
+
+#[test]
+fn add_mask_is_not_reapplied_when_a_step_comes_from_the_cache() {
+    let repo = TestRepo::new_in_place();
+    repo.workflow(
+        "ci.yml",
+        r#"on: push
+jobs:
+  a:
+    runs-on: x
+    steps:
+      - run: |
+          value="generated-$(echo 7d1c2e | rev)"
+          echo "::add-mask::$value"
+          echo "the value is $value"
+        cache: {inputs: [README]}
+"#,
+    )
+    .file("README", "hello\n")
+    .commit("first");
+    for _ in 0..2 {
+        let (out, events) = repo.run_json("ci", &[]);
+        out.assert_code(0);
+        assert_eq!(step_cache_results(&events), ["miss"]);
+        let lines = log_lines(&events);
+        assert!(lines.iter().any(|l| l == "the value is ***"), "{lines:?}");
+        assert!(!out.stdout.contains("generated-e2c1d7"));
+    }
+    assert!(stored_files_containing(&repo, "generated-e2c1d7").is_empty());
+}
+
+#[test]
+fn a_secret_in_a_cached_command_is_never_stored_and_still_changes_the_key() {
+    let repo = TestRepo::new_in_place();
+    repo.workflow(
+        "ci.yml",
+        r#"on: push
+jobs:
+  a:
+    runs-on: x
+    steps:
+      - run: printf '%s' "${{ secrets.TOKEN }}" | wc -c
+        cache: {inputs: [README], env: [PASSWORD]}
+        env:
+          PASSWORD: ${{ secrets.PASSWORD }}
+"#,
+    )
+    .file("README", "hello\n")
+    .commit("first");
+    let run = |token: &str| {
+        let (out, events) = repo.run_json(
+            "ci",
+            &[
+                "--secret",
+                &format!("TOKEN={token}"),
+                "--secret",
+                "PASSWORD=hunter2",
+            ],
+        );
+        out.assert_code(0);
+        step_cache_results(&events)
+    };
+    assert_eq!(run("tok-aaaa-1111"), ["miss"]);
+    assert_eq!(run("tok-aaaa-1111"), ["hit"]);
+    assert_eq!(
+        run("tok-bbbb-2222"),
+        ["miss"],
+        "another secret, another key"
+    );
+    for needle in ["tok-aaaa-1111", "tok-bbbb-2222", "hunter2"] {
+        assert!(
+            stored_files_containing(&repo, needle).is_empty(),
+            "{needle} stored"
+        );
+    }
+    // The plain hash of the password is not stored either.
+    let plain = blake3::hash(b"hunter2").to_hex().to_string();
+    assert!(stored_files_containing(&repo, &plain).is_empty());
+}

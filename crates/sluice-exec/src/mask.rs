@@ -66,6 +66,8 @@ pub struct Masker {
     long_heads: Box<[u32]>,
     /// Next pattern in the same bucket.
     next: Vec<u32>,
+    /// The length of the longest pattern, in bytes.
+    longest: usize,
 }
 
 impl Default for Masker {
@@ -92,6 +94,7 @@ impl Masker {
             short_heads: vec![NONE; BUCKETS].into_boxed_slice(),
             long_heads: vec![NONE; BUCKETS].into_boxed_slice(),
             next: Vec::new(),
+            longest: 0,
         }
     }
 
@@ -124,6 +127,17 @@ impl Masker {
     /// `text` with every secret replaced by `***`; borrowed when nothing
     /// matched.
     pub fn mask<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        self.replace_secrets(text, |_, out| out.push_str(MASK))
+    }
+
+    /// `text` with each secret (each merged range of matches) replaced by
+    /// what `write` appends for it, given the secret text; borrowed when
+    /// nothing matched.
+    pub fn replace_secrets<'t>(
+        &self,
+        text: &'t str,
+        mut write: impl FnMut(&str, &mut String),
+    ) -> Cow<'t, str> {
         let mut masked: Option<String> = None;
         let mut copied = 0;
         for (start, end) in self.ranges(text) {
@@ -131,7 +145,7 @@ impl Masker {
             // Matches of whole UTF-8 patterns start and end on character
             // boundaries, so these slices cannot split a character.
             out.push_str(&text[copied..start]);
-            out.push_str(MASK);
+            write(&text[start..end], out);
             copied = end;
         }
         match masked {
@@ -141,6 +155,35 @@ impl Masker {
                 Cow::Owned(out)
             }
         }
+    }
+
+    /// `text[from..to]` masked as it would be inside `text`: a secret that
+    /// begins before `from` or ends after `to` is masked in the part that
+    /// falls inside.
+    pub fn mask_window(&self, text: &str, from: usize, to: usize) -> String {
+        let mut out = String::with_capacity(to.saturating_sub(from));
+        let mut copied = from;
+        for (start, end) in self.ranges(text) {
+            if end <= from {
+                continue;
+            }
+            if start >= to {
+                break;
+            }
+            let (start, end) = (start.max(from), end.min(to));
+            out.push_str(&text[copied..start]);
+            out.push_str(MASK);
+            copied = end;
+        }
+        if copied < to {
+            out.push_str(&text[copied..to]);
+        }
+        out
+    }
+
+    /// The length of the longest pattern, in bytes.
+    pub fn longest(&self) -> usize {
+        self.longest
     }
 
     /// Whether `text` contains any secret (GitHub, for instance, refuses
@@ -160,6 +203,7 @@ impl Masker {
             return false;
         }
         self.known.insert(pattern.into());
+        self.longest = self.longest.max(pattern.len());
         self.patterns.push(pattern.into());
         self.next.push(NONE);
         let bytes = pattern.as_bytes();
@@ -426,6 +470,55 @@ fn powershell_ampersand_parts(value: &str) -> Vec<String> {
         .filter(|part| utf16_len(part) >= 6)
         .map(str::to_string)
         .collect()
+}
+
+/// Masks a line that arrives in pieces (one too long to keep whole), so
+/// that a secret cut between two pieces is still masked whole.
+///
+/// A piece is shown only up to where no secret can still be unfinished:
+/// every match starting before the last `longest - 1` bytes is complete.
+/// The bytes after that wait for the next piece, and the `longest - 1`
+/// bytes shown just before them stay as context, so the tail of a match
+/// that began in what was shown is recognised and masked too.
+#[derive(Debug, Default)]
+pub struct PieceMasker {
+    /// Context already shown, then what is not shown yet.
+    text: String,
+    /// How much of `text` was shown.
+    shown: usize,
+}
+
+impl PieceMasker {
+    /// Adds a piece; returns what can be shown now, masked. With `last`,
+    /// everything left is shown and the masker is ready for a new line.
+    pub fn push(&mut self, masker: &Masker, piece: &str, last: bool) -> String {
+        self.text.push_str(piece);
+        let keep = masker.longest().saturating_sub(1);
+        let mut cut = if last {
+            self.text.len()
+        } else {
+            self.text.len().saturating_sub(keep)
+        };
+        while !self.text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        if cut <= self.shown {
+            return String::new();
+        }
+        let shown = masker.mask_window(&self.text, self.shown, cut);
+        if last {
+            self.text.clear();
+            self.shown = 0;
+        } else {
+            let mut context = cut.saturating_sub(keep);
+            while !self.text.is_char_boundary(context) {
+                context -= 1;
+            }
+            self.text.drain(..context);
+            self.shown = cut - context;
+        }
+        shown
+    }
 }
 
 #[cfg(test)]

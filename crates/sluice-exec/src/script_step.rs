@@ -17,7 +17,7 @@ use crate::shell::Shell;
 use crate::step::{StepContext, StepLimits, StepResult};
 use crate::step_cache;
 use crate::step_output::{self, Effects};
-use crate::step_process::{self, Ending, ProcessSpec};
+use crate::step_process::{self, Ending, LineEnd, ProcessSpec};
 use crate::workflow_commands::{self, CommandOptions, CommandParser};
 
 /// A `run:` step with its expressions evaluated.
@@ -211,13 +211,15 @@ fn execute(
     let mut stdout_parser = CommandParser::with_options(options);
     let mut stderr_parser = CommandParser::with_options(options);
     let ending = {
-        let mut on_line = |stream: Stream, line: &str| {
-            let parser = if stream == Stream::Stderr {
-                &mut stderr_parser
+        let mut stdout_split = step_output::SplitLine::default();
+        let mut stderr_split = step_output::SplitLine::default();
+        let mut on_line = |stream: Stream, piece: &str, end: LineEnd| {
+            let (parser, split) = if stream == Stream::Stderr {
+                (&mut stderr_parser, &mut stderr_split)
             } else {
-                &mut stdout_parser
+                (&mut stdout_parser, &mut stdout_split)
             };
-            step_output::handle_line(ctx, parser, stream, line, &mut effects);
+            split.piece(ctx, parser, stream, piece, end, &mut effects);
         };
         step_process::run(
             &process,

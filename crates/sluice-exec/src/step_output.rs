@@ -9,8 +9,10 @@ use indexmap::IndexMap;
 use crate::events::{AnnotationLevel, Event, Stream, now};
 use crate::file_commands;
 use crate::job::JobState;
+use crate::mask::{MASK, PieceMasker};
 use crate::runner_env::CommandFiles;
 use crate::step::StepContext;
+use crate::step_process::LineEnd;
 use crate::workflow_commands::{self, CommandParser, LineKind, WorkflowCommand};
 
 /// GitHub's limit on one step's summary.
@@ -79,6 +81,43 @@ pub(crate) fn log_line(ctx: &StepContext, effects: &mut Effects, stream: Stream,
         line,
         at: now(),
     });
+}
+
+/// A line too long to keep whole arrives in pieces; they are shown as
+/// they come, masked so that a secret cut between two pieces is still
+/// masked whole (see [`PieceMasker`]). Their text is output, never a
+/// workflow command.
+#[derive(Default)]
+pub(crate) struct SplitLine {
+    pieces: PieceMasker,
+    /// Inside a line that was split.
+    splitting: bool,
+}
+
+impl SplitLine {
+    pub(crate) fn piece(
+        &mut self,
+        ctx: &StepContext,
+        parser: &mut CommandParser,
+        stream: Stream,
+        piece: &str,
+        end: LineEnd,
+        effects: &mut Effects,
+    ) {
+        if !self.splitting && end == LineEnd::Complete {
+            handle_line(ctx, parser, stream, piece, effects);
+            return;
+        }
+        let last = end == LineEnd::Complete;
+        self.splitting = !last;
+        let shown = match ctx.shared.masker.read() {
+            Ok(masker) => self.pieces.push(&masker, piece, last),
+            Err(_) => MASK.to_string(),
+        };
+        if !shown.is_empty() || last {
+            log_line(ctx, effects, stream, &shown);
+        }
+    }
 }
 
 /// One line of the step's output: a workflow command, or a log line.

@@ -51,13 +51,23 @@ impl Ending {
     }
 }
 
+/// Whether a piece of output ends its line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineEnd {
+    /// The piece is a whole line (or ends one).
+    Complete,
+    /// The line was longer than the longest kept whole: more of it follows.
+    Split,
+}
+
 enum Message {
-    Line(Stream, String),
+    Line(Stream, String, LineEnd),
     ReaderDone,
     Exited(ExitStatus),
 }
 
-/// Runs `spec`, handing each output line to `on_line` as it arrives, until
+/// Runs `spec`, handing each output line to `on_line` as it arrives (a
+/// line over 8 MiB in pieces, all but the last marked [`LineEnd::Split`]), until
 /// the process exits, `deadline` passes (the tree is killed), or `cancel`
 /// asks to stop (graceful: SIGTERM then SIGKILL after `grace`).
 pub fn run(
@@ -65,7 +75,7 @@ pub fn run(
     deadline: Option<Instant>,
     cancel: &dyn Fn() -> CancelLevel,
     grace: Duration,
-    on_line: &mut dyn FnMut(Stream, &str),
+    on_line: &mut dyn FnMut(Stream, &str, LineEnd),
 ) -> std::io::Result<Ending> {
     // Inside another Sluice run (Sluice testing itself, say), keep the
     // outer run's id too, so both runs can find these processes.
@@ -142,25 +152,52 @@ fn spawn_reader(stream: impl Read + Send + 'static, kind: Stream, tx: SyncSender
         // SIGPIPE (a server started by one step serves the next).
         let mut listening = true;
         loop {
-            buffer.clear();
+            // What a split left over (an unfinished character) comes first.
+            let carried = buffer.len();
             match (&mut reader)
                 .take(MAX_LINE as u64)
                 .read_until(b'\n', &mut buffer)
             {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {
-                    while buffer.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-                        buffer.pop();
-                    }
-                    if listening {
-                        let line = String::from_utf8_lossy(&buffer).into_owned();
-                        listening = tx.send(Message::Line(kind, line)).is_ok();
+                Ok(0) | Err(_) if carried == 0 => break,
+                Ok(0) | Err(_) => {
+                    send_line(&tx, &mut listening, kind, &buffer, LineEnd::Complete);
+                    break;
+                }
+                Ok(read) => {
+                    let ended = buffer.last() == Some(&b'\n');
+                    if ended || read < MAX_LINE {
+                        while buffer.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                            buffer.pop();
+                        }
+                        send_line(&tx, &mut listening, kind, &buffer, LineEnd::Complete);
+                        buffer.clear();
+                    } else {
+                        // Cut between characters, never inside one.
+                        let whole = match std::str::from_utf8(&buffer) {
+                            Err(e) if e.error_len().is_none() => e.valid_up_to(),
+                            _ => buffer.len(),
+                        };
+                        send_line(&tx, &mut listening, kind, &buffer[..whole], LineEnd::Split);
+                        buffer.drain(..whole);
                     }
                 }
             }
         }
         let _ = tx.send(Message::ReaderDone);
     });
+}
+
+fn send_line(
+    tx: &SyncSender<Message>,
+    listening: &mut bool,
+    kind: Stream,
+    bytes: &[u8],
+    end: LineEnd,
+) {
+    if *listening {
+        let line = String::from_utf8_lossy(bytes).into_owned();
+        *listening = tx.send(Message::Line(kind, line, end)).is_ok();
+    }
 }
 
 fn supervise(
@@ -170,7 +207,7 @@ fn supervise(
     deadline: Option<Instant>,
     cancel: &dyn Fn() -> CancelLevel,
     grace: Duration,
-    on_line: &mut dyn FnMut(Stream, &str),
+    on_line: &mut dyn FnMut(Stream, &str, LineEnd),
 ) -> std::io::Result<Ending> {
     const TICK: Duration = Duration::from_millis(50);
     let mut status: Option<ExitStatus> = None;
@@ -187,7 +224,7 @@ fn supervise(
             break;
         }
         match rx.recv_timeout(TICK) {
-            Ok(Message::Line(stream, line)) => on_line(stream, &line),
+            Ok(Message::Line(stream, line, end)) => on_line(stream, &line, end),
             Ok(Message::ReaderDone) => readers_open -= 1,
             Ok(Message::Exited(s)) => {
                 status = Some(s);

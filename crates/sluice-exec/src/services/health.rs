@@ -109,7 +109,7 @@ fn run_probe(
         Some(later(Instant::now(), timeout)),
         cancel,
         Duration::ZERO,
-        &mut |_, line| {
+        &mut |_, line, _| {
             if output.len() < 16 * 1024 {
                 output.push_str(line);
                 output.push('\n');

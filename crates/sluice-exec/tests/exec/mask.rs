@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use sluice_exec::mask::{MASK, Masker};
+use sluice_exec::mask::{MASK, Masker, PieceMasker};
 
 fn masker(secrets: &[&str]) -> Masker {
     let mut masker = Masker::new();
@@ -309,4 +309,62 @@ fn base64_encode(bytes: &[u8]) -> String {
         }
     }
     out
+}
+
+/// Feeds `text` in pieces of `size` bytes, as a step's long line arrives,
+/// and returns what is shown, piece by piece.
+fn shown_in_pieces(masker: &Masker, text: &str, size: usize) -> Vec<String> {
+    let mut pieces = PieceMasker::default();
+    let mut shown = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let mut cut = size.min(rest.len());
+        while !rest.is_char_boundary(cut) {
+            cut += 1;
+        }
+        let piece = &rest[..cut];
+        rest = &rest[cut..];
+        shown.push(pieces.push(masker, piece, rest.is_empty()));
+    }
+    shown
+}
+
+#[test]
+fn a_secret_split_between_pieces_of_a_long_line_is_never_shown_in_halves() {
+    // Secrets are made of letters other than `x`; the filler is `x`. Shown
+    // text may then hold only `x` and `*`: any other letter is a piece of
+    // a secret that escaped.
+    let secrets = ["abcdefgh", "cdefghijkl", "mnop", "q", "rsrsrs"];
+    let m = masker(&secrets);
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = |bound: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % bound as u64) as usize
+    };
+    for _ in 0..400 {
+        let mut text = String::new();
+        while text.len() < 200 {
+            if next(3) == 0 {
+                text.push_str(secrets[next(secrets.len())]);
+            } else {
+                text.push_str(&"x".repeat(next(12)));
+            }
+        }
+        let size = 1 + next(16);
+        let shown = shown_in_pieces(&m, &text, size);
+        for piece in &shown {
+            assert!(
+                piece.chars().all(|c| c == 'x' || c == '*'),
+                "piece {piece:?} of {text:?} in pieces of {size} leaks a secret"
+            );
+        }
+        let joined: String = shown.concat();
+        assert_eq!(
+            joined.chars().filter(|c| *c == 'x').count(),
+            m.mask(&text).chars().filter(|c| *c == 'x').count(),
+            "no filler is lost or masked by mistake in {text:?}"
+        );
+    }
 }

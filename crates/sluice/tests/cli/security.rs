@@ -227,3 +227,30 @@ jobs:
     let plain = blake3::hash(b"hunter2").to_hex().to_string();
     assert!(stored_files_containing(&repo, &plain).is_empty());
 }
+
+#[test]
+fn a_secret_split_at_the_8_mib_line_split_boundary_prints_in_two_unmasked_halves() {
+    // Lines over 8 MiB are passed on in pieces; a secret across the cut
+    // was masked in neither piece.
+    let repo = repo_with(
+        r#"on: push
+jobs:
+  a:
+    runs-on: x
+    steps:
+      - run: python3 -c "import sys; sys.stdout.write('x' * (8 * 1024 * 1024 - 5) + sys.argv[1] + 'tail\n')" "${{ secrets.TOKEN }}"
+"#,
+    );
+    let secret = "SPLITSECRET";
+    let (out, events) = repo.run_json("ci", &["--secret", &format!("TOKEN={secret}")]);
+    out.assert_code(0);
+    let shown: String = job_lines(&events, "a").concat();
+    assert!(
+        shown.ends_with("***tail"),
+        "{}",
+        &shown[shown.len().saturating_sub(40)..]
+    );
+    for half in ["SPLIT", "SECRET", "SPLITS", "CRET"] {
+        assert!(!shown.contains(half), "{half} shows");
+    }
+}

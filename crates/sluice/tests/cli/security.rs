@@ -1,8 +1,6 @@
 //! Regression tests for holes found by trying Sluice as an attacker and as
 //! a careless user would (each test is named after the hole it closes).
 
-use std::os::unix::fs::PermissionsExt;
-
 use crate::support::{TestRepo, job_lines};
 
 fn repo_with(workflow: &str) -> TestRepo {

@@ -311,6 +311,40 @@ fn scope_kind(repository: &str, scope: &str) -> String {
     format!("key/{}", &hash[..20])
 }
 
+/// A key with each secret in it replaced by `***` and the cache's private
+/// digest of the secret: keys are stored, listed and shown, so a secret
+/// must not appear in one, yet another secret must make another key.
+fn seal_secrets(ctx: &StepContext, key: &str) -> Result<String, SealError> {
+    let shared = ctx.shared;
+    if !shared.has_secret(key) {
+        return Ok(key.to_string());
+    }
+    let Some(cache) = shared.spec.cache.as_deref() else {
+        return Ok(shared.mask(key));
+    };
+    let masker = shared.masker.read().map_err(|_| SealError::Poisoned)?;
+    let mut failure = None;
+    let sealed = masker.replace_secrets(key, |secret, out| {
+        out.push_str(crate::mask::MASK);
+        match cache.private_digest(secret.as_bytes()) {
+            Ok(digest) => out.push_str(&digest.to_hex()[..16]),
+            Err(e) => failure = Some(e),
+        }
+    });
+    match failure {
+        Some(e) => Err(SealError::Cache(e)),
+        None => Ok(sealed.into_owned()),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum SealError {
+    #[error("the run's secrets are unusable after a crash")]
+    Poisoned,
+    #[error("cannot protect the secret in the cache key: {0}")]
+    Cache(#[from] sluice_cache::CacheError),
+}
+
 /// Reads the inputs into a request for this run.
 fn request(
     ctx: &StepContext,
@@ -325,6 +359,7 @@ fn request(
     if key.is_empty() {
         return Err("Input required and not supplied: key".into());
     }
+    let key = seal_secrets(ctx, &key).map_err(|e| e.to_string())?;
     if key.contains(',') {
         return Err(format!(
             "Key Validation Error: {key} cannot contain commas."
@@ -398,7 +433,11 @@ fn request(
     scopes.retain(|s| !s.is_empty() && seen.insert(s.clone()));
     Ok(Request {
         key,
-        restore_keys: lines("restore-keys"),
+        restore_keys: lines("restore-keys")
+            .iter()
+            .map(|k| seal_secrets(ctx, k))
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?,
         paths,
         roots,
         version,

@@ -252,3 +252,73 @@ jobs:
         assert!(!shown.contains(half), "{half} shows");
     }
 }
+
+fn cache_lookups(events: &[serde_json::Value]) -> Vec<(String, String)> {
+    events
+        .iter()
+        .filter(|e| e["type"] == "cache_lookup" && e["kind"] == "key")
+        .map(|e| {
+            (
+                e["key"].as_str().unwrap_or_default().to_string(),
+                e["result"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_secret_inside_an_actions_cache_key_is_stored_and_shown_raw() {
+    let repo = TestRepo::new_in_place();
+    repo.workflow(
+        "ci.yml",
+        r#"on: push
+jobs:
+  a:
+    runs-on: x
+    steps:
+      - uses: actions/cache@v4
+        with:
+          path: out
+          key: deps-${{ secrets.SALT }}-v1
+          restore-keys: deps-${{ secrets.SALT }}-
+      - run: mkdir -p out && echo built > out/file
+"#,
+    )
+    .file("README", "hello\n")
+    .commit("first");
+    let salt = "pepper-5be1a0";
+    let run = |value: &str| {
+        let (out, events) = repo.run_json("ci", &["--secret", &format!("SALT={value}")]);
+        out.assert_code(0);
+        assert!(!out.stdout.contains(value), "{value} in the events");
+        cache_lookups(&events)
+    };
+    let first = run(salt);
+    assert_eq!(first[0].1, "miss");
+    assert!(
+        first[0].0.starts_with("deps-***") && first[0].0.ends_with("-v1"),
+        "{first:?}"
+    );
+    assert_eq!(run(salt)[0].1, "hit");
+    assert_eq!(
+        run("another-salt-0c0c")[0].1,
+        "miss",
+        "another secret, another key"
+    );
+    for args in [
+        &["cache", "ls"][..],
+        &["cache", "ls", "--json"],
+        &["runs"],
+        &["show", "last"],
+    ] {
+        let out = repo.sluice(args);
+        out.assert_code(0);
+        assert!(
+            !out.stdout.contains(salt),
+            "{args:?} shows the secret:\n{}",
+            out.stdout
+        );
+    }
+    assert!(stored_files_containing(&repo, salt).is_empty());
+    assert!(stored_files_containing(&repo, "another-salt-0c0c").is_empty());
+}

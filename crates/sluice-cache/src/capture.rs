@@ -40,6 +40,18 @@ pub struct CaptureRoot {
     pub patterns: Vec<String>,
 }
 
+/// How a capture treats symbolic links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Links {
+    /// Stored as links, with their target as written (caches: the tree
+    /// comes back as it was).
+    #[default]
+    Keep,
+    /// Followed: the files behind them are stored as files, as
+    /// `upload-artifact` does (an artifact never holds a link).
+    Follow,
+}
+
 /// What a capture stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Capture {
@@ -97,13 +109,25 @@ impl Cache {
     /// which is how long the caller has to record an entry for it (or hold
     /// the store with [`Cache::hold`] across both calls).
     pub fn capture(&self, roots: &[CaptureRoot]) -> Result<Capture, CacheError> {
+        self.capture_with(roots, Links::Keep)
+    }
+
+    /// [`Cache::capture`], with `links` deciding what becomes of symbolic
+    /// links.
+    pub fn capture_with(&self, roots: &[CaptureRoot], links: Links) -> Result<Capture, CacheError> {
         let started = Instant::now();
-        let candidates = find_candidates(roots)?;
+        let candidates = find_candidates(roots, links)?;
         let _lock = self.hold()?;
         let workers = self.config.workers_for(candidates.len(), None);
         let claimed = Claimed::default();
         let captured = map_parallel(&candidates, workers, Vec::new, |buffer, candidate| {
-            self.capture_file(&roots[candidate.root].label, candidate, &claimed, buffer)
+            self.capture_file(
+                &roots[candidate.root].label,
+                candidate,
+                links,
+                &claimed,
+                buffer,
+            )
         })?;
         let mut files = Vec::with_capacity(captured.len());
         let mut bytes = 0u64;
@@ -132,11 +156,16 @@ impl Cache {
         &self,
         label: &str,
         candidate: &Candidate,
+        links: Links,
         claimed: &Claimed,
         buffer: &mut Vec<u8>,
     ) -> Result<Option<(ManifestFile, u64)>, CacheError> {
         let path = &candidate.path;
-        let metadata = match fs::symlink_metadata(path) {
+        let inspected = match links {
+            Links::Keep => fs::symlink_metadata(path),
+            Links::Follow => fs::metadata(path),
+        };
+        let metadata = match inspected {
             Ok(metadata) => metadata,
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(source) => return Err(CacheError::io("inspect", path, source)),
@@ -217,7 +246,7 @@ impl Cache {
 }
 
 /// The files to capture, per root, sorted by root and path.
-fn find_candidates(roots: &[CaptureRoot]) -> Result<Vec<Candidate>, CacheError> {
+fn find_candidates(roots: &[CaptureRoot], links: Links) -> Result<Vec<Candidate>, CacheError> {
     let mut labels = HashSet::new();
     for root in roots {
         if !labels.insert(root.label.as_str()) {
@@ -228,16 +257,20 @@ fn find_candidates(roots: &[CaptureRoot]) -> Result<Vec<Candidate>, CacheError> 
     }
     let mut candidates = Vec::new();
     for (index, root) in roots.iter().enumerate() {
-        let mut found = root_candidates(index, root)?;
+        let mut found = root_candidates(index, root, links)?;
         candidates.append(&mut found);
     }
     Ok(candidates)
 }
 
-fn root_candidates(index: usize, root: &CaptureRoot) -> Result<Vec<Candidate>, CacheError> {
+fn root_candidates(
+    index: usize,
+    root: &CaptureRoot,
+    links: Links,
+) -> Result<Vec<Candidate>, CacheError> {
     // Links to directories are followed by the walk (so patterns match
-    // through them as `@actions/glob` does), then each is captured as the
-    // link itself in place of the files found through it.
+    // through them as `@actions/glob` does); when links are kept, each is
+    // captured as the link itself in place of the files found through it.
     let options = WalkOptions {
         follow_symlinks: true,
     };
@@ -258,9 +291,11 @@ fn root_candidates(index: usize, root: &CaptureRoot) -> Result<Vec<Candidate>, C
         let relative = relative
             .to_str()
             .ok_or_else(|| CacheError::NonUtf8Path { path: path.clone() })?;
-        let captured = shallowest_linked_dir(&root.dir, relative, &mut is_link_dir)
-            .unwrap_or(relative)
-            .to_owned();
+        let linked_dir = match links {
+            Links::Keep => shallowest_linked_dir(&root.dir, relative, &mut is_link_dir),
+            Links::Follow => None,
+        };
+        let captured = linked_dir.unwrap_or(relative).to_owned();
         if !seen.insert(captured.clone()) {
             continue;
         }

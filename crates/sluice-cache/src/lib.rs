@@ -75,7 +75,7 @@ pub use backend::{
     Backend, BlobInfo, BlobReader, Housekeeping, LockMode, PutOutcome, StoreLock, StoredEntry,
 };
 pub use cache::Cache;
-pub use capture::{Capture, CaptureRoot};
+pub use capture::{Capture, CaptureRoot, Links};
 pub use config::CacheConfig;
 pub use digest::Digest;
 pub use entry::{ENTRY_FORMAT, ENTRY_VERSION, EntryRecord};
@@ -83,6 +83,6 @@ pub use error::{CacheError, Result};
 pub use local::{LAYOUT_VERSION, LocalBackend};
 pub use manifest::{FileContent, MANIFEST_FORMAT, MANIFEST_VERSION, ManifestFile};
 pub use prune::{PRUNE_INTERVAL, PruneReport};
-pub use restore::RestoreStats;
+pub use restore::{Confinement, RestoreStats};
 pub use stats::StoreStats;
 pub use verify::{DanglingEntry, VerifyReport};

@@ -67,6 +67,21 @@ impl FreshDirs {
     }
 }
 
+/// Where a restore may write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Confinement {
+    /// The cache trusts its own content: links are restored and files are
+    /// written through links already in the target tree (caches, whose
+    /// trees are the user's own).
+    #[default]
+    Trusting,
+    /// Nothing is written outside the target directories: a link in the
+    /// manifest is refused, and so is a file whose way from its base
+    /// passes a symbolic link (downloads of artifacts, which other jobs
+    /// made).
+    Confined,
+}
+
 enum Outcome {
     Unchanged,
     Written { bytes: u64 },
@@ -100,6 +115,18 @@ impl Cache {
         manifest: &Digest,
         bases: &HashMap<String, PathBuf>,
     ) -> Result<RestoreStats, CacheError> {
+        self.restore_with(manifest, bases, Confinement::Trusting)
+    }
+
+    /// [`Cache::restore`], confined as `confinement` says. A confined
+    /// restore that meets a link fails with
+    /// [`CacheError::RestoreConflict`] before writing that file.
+    pub fn restore_with(
+        &self,
+        manifest: &Digest,
+        bases: &HashMap<String, PathBuf>,
+        confinement: Confinement,
+    ) -> Result<RestoreStats, CacheError> {
         let started = Instant::now();
         let _lock = self.hold()?;
         let bytes = self.read_verified(manifest)?;
@@ -119,6 +146,9 @@ impl Cache {
             .workers_for(targets.len(), Some(files.iter().map(|f| f.size).sum()));
         let fresh_dirs = FreshDirs::default();
         let outcomes = map_parallel(&targets, workers, Vec::new, |buffer, (file, base)| {
+            if confinement == Confinement::Confined {
+                check_confined(file, base)?;
+            }
             self.restore_file(file, &base.join(&*file.path), &fresh_dirs, buffer)
         })?;
         let mut stats = RestoreStats {
@@ -233,6 +263,40 @@ impl Cache {
             .map_err(|source| CacheError::io("replace", target, source))?;
         Ok(written)
     }
+}
+
+/// Refuses a link record, and a file whose directories below `base` are
+/// not all real directories (a link among them would take the write
+/// elsewhere).
+fn check_confined(file: &FileRecord<'_>, base: &Path) -> Result<(), CacheError> {
+    let target = base.join(&*file.path);
+    if matches!(file.content, RecordContent::Symlink { .. }) {
+        return Err(CacheError::RestoreConflict {
+            path: target,
+            reason: "it is a symbolic link, which may not be restored here",
+        });
+    }
+    let mut dir = base.to_path_buf();
+    let mut segments = file.path.split('/').peekable();
+    while let Some(segment) = segments.next() {
+        if segments.peek().is_none() {
+            break;
+        }
+        dir.push(segment);
+        match fs::symlink_metadata(&dir) {
+            Ok(metadata) if metadata.file_type().is_symlink() => {
+                return Err(CacheError::RestoreConflict {
+                    path: dir,
+                    reason: "it is a symbolic link, which a confined restore never writes through",
+                });
+            }
+            Ok(_) => {}
+            // Missing: the restore creates it, as a real directory.
+            Err(error) if error.kind() == io::ErrorKind::NotFound => break,
+            Err(source) => return Err(CacheError::io("inspect", &dir, source)),
+        }
+    }
+    Ok(())
 }
 
 /// Whether the regular file at `target` already holds the content: same

@@ -76,9 +76,11 @@ pub(crate) struct JobState {
 }
 
 impl JobState {
-    /// Creates the job's scratch directories the first time they are needed.
-    pub fn ensure_dirs(&self) -> Result<(), String> {
+    /// Creates the job's scratch directories the first time they are
+    /// needed, inside the run's private scratch directory (made first).
+    pub fn ensure_dirs(&self, shared: &Shared) -> Result<(), String> {
         if !self.dirs_ready.get() {
+            shared.prepare_for_processes()?;
             for dir in [&self.temp, &self.files_dir] {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;

@@ -27,6 +27,7 @@ pub mod step_process;
 pub mod workflow_commands;
 pub mod workspace;
 
+pub use actions::artifact_name::{InvalidArtifactName, check_artifact_name};
 pub use actions::remove_expired_artifacts;
 pub use cancel::{CancelLevel, CancelToken};
 pub use events::{Event, EventSink, Outcome};

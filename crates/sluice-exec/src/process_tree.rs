@@ -154,9 +154,9 @@ mod tests {
         while tracked_processes(&id).is_empty() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(20));
         }
-        assert_eq!(
-            tracked_processes(&id).len(),
-            1,
+        // (`setsid` may still be a process of its own for a moment.)
+        assert!(
+            !tracked_processes(&id).is_empty(),
             "the detached sleeper is found"
         );
         terminate_tree(None, &id, Duration::from_millis(500));

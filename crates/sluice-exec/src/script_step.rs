@@ -283,8 +283,7 @@ fn prepare(
 ) -> Result<(ProcessSpec, CommandFiles), String> {
     let shared = ctx.shared;
     let spec = shared.spec;
-    shared.prepare_for_processes()?;
-    state.ensure_dirs()?;
+    state.ensure_dirs(shared)?;
     let files = CommandFiles::create(&state.files_dir)
         .map_err(|e| format!("cannot create the step's command files: {e}"))?;
     let mut process_env: IndexMap<String, String> = spec.base_env.iter().cloned().collect();

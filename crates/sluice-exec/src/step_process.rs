@@ -218,9 +218,17 @@ fn supervise(
     // open; the step is over anyway (as on GitHub), so stop reading soon.
     let mut drain_until: Option<Instant> = None;
     loop {
-        if status.is_some()
-            && (readers_open == 0 || drain_until.is_some_and(|d| Instant::now() >= d))
-        {
+        if status.is_some() && readers_open == 0 {
+            break;
+        }
+        if status.is_some() && drain_until.is_some_and(|d| Instant::now() >= d) {
+            // Stop waiting for background writers, but keep what already
+            // arrived (handling a long line may have taken the whole wait).
+            while let Ok(message) = rx.try_recv() {
+                if let Message::Line(stream, line, end) = message {
+                    on_line(stream, &line, end);
+                }
+            }
             break;
         }
         match rx.recv_timeout(TICK) {

@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use indexmap::IndexMap;
-use sluice_cache::{CaptureRoot, Digest, EntryRecord};
+use sluice_cache::{CaptureRoot, Confinement, Digest, EntryRecord, Links};
 
+use super::artifact_name::check_artifact_name;
 use super::{input, input_lines, normalize};
 use crate::events::{Event, Outcome, now};
 use crate::step::{StepContext, StepResult};
@@ -29,9 +30,6 @@ pub(crate) struct RunArtifact {
     pub bytes: u64,
 }
 
-/// Characters GitHub does not allow in artifact names.
-const FORBIDDEN: &[char] = &['"', ':', '<', '>', '|', '*', '?', '\r', '\n', '\\', '/'];
-
 pub(crate) fn upload(
     ctx: &StepContext,
     inputs: &IndexMap<String, String>,
@@ -46,14 +44,8 @@ pub(crate) fn upload(
         );
     };
     let name = input(inputs, "name").unwrap_or_else(|| "artifact".into());
-    if let Some(bad) = name.chars().find(|c| FORBIDDEN.contains(c)) {
-        return StepResult::error(
-            ctx,
-            &format!(
-                "the artifact name '{name}' contains '{}', which artifact names may not",
-                bad.escape_default()
-            ),
-        );
+    if let Err(invalid) = check_artifact_name(&name) {
+        return StepResult::error(ctx, &invalid.to_string());
     }
     let patterns = input_lines(inputs, "path");
     if patterns.is_empty() {
@@ -129,11 +121,14 @@ pub(crate) fn upload(
         Ok(hold) => hold,
         Err(e) => return StepResult::error(ctx, &format!("cannot store the artifact: {e}")),
     };
-    let capture = match cache.capture(&[CaptureRoot {
+    // upload-artifact stores what links point to, never the links: a
+    // download then cannot be made to write through one.
+    let roots = [CaptureRoot {
         label: "base".into(),
         dir: root.clone(),
         patterns: relative,
-    }]) {
+    }];
+    let capture = match cache.capture_with(&roots, Links::Follow) {
         Ok(capture) => capture,
         Err(e) => return StepResult::error(ctx, &format!("cannot store the artifact: {e}")),
     };
@@ -238,6 +233,9 @@ pub(crate) fn download(ctx: &StepContext, inputs: &IndexMap<String, String>) -> 
         .map(|l| l.clone())
         .unwrap_or_default();
     let name = input(inputs, "name");
+    if let Some(Err(invalid)) = name.as_deref().map(check_artifact_name) {
+        return StepResult::error(ctx, &invalid.to_string());
+    }
     // download-artifact matches names with minimatch, as `@actions/glob`
     // matches paths (`?` is any one character).
     let pattern = match input(inputs, "pattern").map(|p| sluice_glob::PathGlob::new(&p)) {
@@ -286,7 +284,7 @@ pub(crate) fn download(ctx: &StepContext, inputs: &IndexMap<String, String>) -> 
             dest.clone()
         };
         let bases = HashMap::from([("base".to_string(), target.clone())]);
-        match cache.restore(&artifact.manifest, &bases) {
+        match cache.restore_with(&artifact.manifest, &bases, Confinement::Confined) {
             Ok(_) => {
                 files += artifact.files;
                 bytes += artifact.bytes;

@@ -74,7 +74,7 @@ pub(crate) fn run(
                     "the run's snapshot of the repository is not available",
                 );
             };
-            if let Err(e) = state.ensure_dirs() {
+            if let Err(e) = state.ensure_dirs(ctx.shared) {
                 return StepResult::error(ctx, &e);
             }
             let manifest = state.temp.join(format!("checkout-{}.manifest", ctx.index));

@@ -4,6 +4,7 @@
 //! (`.sluice/actions/OWNER/REPO@REF`), and fails clearly on anything else:
 //! nothing is fetched from the network.
 
+pub(crate) mod artifact_name;
 mod artifacts;
 mod cache;
 mod checkout;

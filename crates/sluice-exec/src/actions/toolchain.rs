@@ -337,7 +337,7 @@ fn setup_python(
         |out| out.split_whitespace().nth(1).map(str::to_string),
     )?;
     // Shims, so that `python` and `python3` both mean the chosen one.
-    state.ensure_dirs()?;
+    state.ensure_dirs(ctx.shared)?;
     let shims = state.temp.join("setup-python");
     std::fs::create_dir_all(&shims)
         .map_err(|e| format!("cannot create {}: {e}", shims.display()))?;

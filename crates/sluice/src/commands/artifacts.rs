@@ -51,6 +51,7 @@ pub fn run(cwd: &Path, args: &ArtifactsArgs) -> Result<ExitStatus> {
             Ok(ExitStatus::Success)
         }
         ArtifactsCommand::Get { run, name, dir } => {
+            sluice_exec::check_artifact_name(name)?;
             let number = history.resolve_run(run)?;
             let artifacts = history.store().artifacts(history.repository(), number)?;
             let Some(artifact) = artifacts.iter().find(|a| &a.name == name) else {
@@ -88,9 +89,13 @@ pub fn run(cwd: &Path, args: &ArtifactsArgs) -> Result<ExitStatus> {
                 cwd.join(target)
             };
             let bases = HashMap::from([("base".to_string(), target.clone())]);
-            let stats = cache.restore(manifest, &bases).with_context(|| {
-                format!("cannot write artifact '{name}' to {}", target.display())
-            })?;
+            // Artifacts are other jobs' files: nothing in one may write
+            // outside the target directory.
+            let stats = cache
+                .restore_with(manifest, &bases, sluice_cache::Confinement::Confined)
+                .with_context(|| {
+                    format!("cannot write artifact '{name}' to {}", target.display())
+                })?;
             crate::output::line(&format!(
                 "wrote artifact '{name}' of run #{number} to {} ({} files, {})",
                 target.display(),

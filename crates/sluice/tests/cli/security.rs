@@ -322,3 +322,83 @@ jobs:
     assert!(stored_files_containing(&repo, salt).is_empty());
     assert!(stored_files_containing(&repo, "another-salt-0c0c").is_empty());
 }
+
+#[test]
+fn artifact_download_escapes_its_directory() {
+    // An uploaded link to a directory let a later artifact write through
+    // it, outside the download directory; and `..` was a valid name.
+    let repo = TestRepo::new();
+    let outside = repo.scratch().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("outside-file"), "mine\n").unwrap();
+    repo.workflow(
+        "ci.yml",
+        &r#"on: push
+jobs:
+  one:
+    runs-on: x
+    steps:
+      - run: mkdir -p a && ln -s "OUTSIDE" a/link
+      - uses: actions/upload-artifact@v4
+        with: {name: one, path: a}
+  two:
+    runs-on: x
+    steps:
+      - run: mkdir -p b/link && echo pwned > b/link/pwned
+      - uses: actions/upload-artifact@v4
+        with: {name: two, path: b}
+  down:
+    needs: [one, two]
+    runs-on: x
+    steps:
+      - uses: actions/download-artifact@v4
+        with: {path: dl, merge-multiple: true}
+      - run: test -f dl/link/pwned && test -f dl/link/outside-file && test ! -L dl/link
+      - run: mkdir planted && ln -s "OUTSIDE" planted/link
+      - uses: actions/download-artifact@v4
+        with: {name: two, path: planted}
+  dots:
+    runs-on: x
+    steps:
+      - run: echo x > f
+      - uses: actions/upload-artifact@v4
+        with: {name: '..', path: f}
+"#
+        .replace("OUTSIDE", &outside.display().to_string()),
+    )
+    .file("README", "hello\n")
+    .commit("first");
+    let (out, events) = repo.run_json("ci", &[]);
+    out.assert_code(1);
+    assert!(!outside.join("pwned").exists(), "written outside");
+    let finished = |job: &str| {
+        crate::support::job_event(&events, "job_finished", job)["result"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(finished("one"), "success");
+    assert_eq!(finished("two"), "success");
+    assert_eq!(finished("down"), "failure", "the planted link is refused");
+    assert_eq!(finished("dots"), "failure");
+    let lines = log_lines(&events);
+    assert!(
+        lines.iter().any(|l| l.contains("symbolic link")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("'..' is a path step")),
+        "{lines:#?}"
+    );
+    // `sluice artifacts get` is confined the same way.
+    let target = repo.scratch().join("get");
+    std::fs::create_dir_all(&target).unwrap();
+    std::os::unix::fs::symlink(&outside, target.join("link")).unwrap();
+    let out = repo.sluice(&["artifacts", "get", "last", "two", target.to_str().unwrap()]);
+    out.assert_code(2);
+    assert!(out.stderr.contains("symbolic link"), "{}", out.stderr);
+    assert!(!outside.join("pwned").exists());
+    let out = repo.sluice(&["artifacts", "get", "last", ".."]);
+    out.assert_code(2);
+    assert!(out.stderr.contains("path step"), "{}", out.stderr);
+}

@@ -19,6 +19,7 @@ pub mod scheduler;
 pub mod scratch;
 mod script_step;
 pub mod services;
+pub mod session_log;
 pub mod shell;
 mod step;
 pub mod step_cache;

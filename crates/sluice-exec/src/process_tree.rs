@@ -96,14 +96,46 @@ fn is_zombie(pid: i32) -> bool {
 /// (state, process group) from `/proc/<pid>/stat`.
 fn stat_fields(pid: i32) -> Option<(char, i32)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name is in parentheses and may contain spaces; fields
-    // after the last ')' are positional.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let mut fields = rest.split(' ');
+    let mut fields = positional_stat_fields(&stat)?;
     let state = fields.next()?.chars().next()?;
     let _ppid = fields.next()?;
     let pgrp = fields.next()?.parse().ok()?;
     Some((state, pgrp))
+}
+
+/// The fields of a `/proc/<pid>/stat` line from the third (the state) on.
+/// The command name before them is in parentheses and may contain spaces
+/// and parentheses, so the fields start after the last `)`.
+fn positional_stat_fields(stat: &str) -> Option<std::str::Split<'_, char>> {
+    Some(stat.get(stat.rfind(')')? + 2..)?.split(' '))
+}
+
+/// A live (not zombie) process's session id and start time (clock ticks
+/// since boot).
+pub fn session_and_start(pid: i32) -> Option<(i32, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = positional_stat_fields(&stat)?.collect();
+    // From the state (field 3): session is field 6, starttime field 22.
+    if matches!(fields.first(), Some(&"Z") | Some(&"X")) {
+        return None;
+    }
+    Some((fields.get(3)?.parse().ok()?, fields.get(19)?.parse().ok()?))
+}
+
+/// When a process started (clock ticks since boot).
+pub fn start_time(pid: i32) -> Option<u64> {
+    session_and_start(pid).map(|(_, started)| started)
+}
+
+/// Every process id in `/proc`.
+pub fn all_processes() -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse().ok())
+        .collect()
 }
 
 /// Stops a tree: SIGTERM, then SIGKILL for whatever is left after `grace`.

@@ -13,6 +13,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::Duration;
 
 use crate::process_tree;
+use crate::session_log::{self, SessionLeader};
 
 /// Keeps the watcher's pipe open; dropping it (or dying) releases the watcher.
 pub struct ReaperGuard {
@@ -84,6 +85,11 @@ pub fn run_reaper(prefix: &str, scratch: Option<&Path>) {
             Err(_) => break,
         }
     }
+    // Sessions first: a process that overwrote its environment (and with
+    // it its tracking id) is found only by the session it is in.
+    if let Some(dir) = scratch {
+        terminate_sessions(&session_log::read(dir), Duration::from_secs(2));
+    }
     process_tree::terminate_tree(None, prefix, Duration::from_secs(2));
     if let Some(dir) = scratch.filter(|d| d.starts_with(std::env::temp_dir())) {
         let _ = std::fs::remove_dir_all(dir);
@@ -101,4 +107,29 @@ pub fn run_reaper(prefix: &str, scratch: Option<&Path>) {
             }
         }
     }
+}
+
+/// SIGTERM to every process in the sessions, SIGKILL to what is left
+/// after `grace`.
+fn terminate_sessions(leaders: &[SessionLeader], grace: Duration) {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let signal_all = |signal: Signal| {
+        let members = session_log::members(leaders);
+        for pid in &members {
+            let _ = kill(Pid::from_raw(*pid), signal);
+        }
+        !members.is_empty()
+    };
+    if !signal_all(Signal::SIGTERM) {
+        return;
+    }
+    let deadline = std::time::Instant::now() + grace;
+    while std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        if session_log::members(leaders).is_empty() {
+            return;
+        }
+    }
+    signal_all(Signal::SIGKILL);
 }

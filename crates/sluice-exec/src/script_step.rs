@@ -331,6 +331,7 @@ fn prepare(
                 cwd: script.cwd.clone(),
                 env: process_env.into_iter().collect(),
                 tracking_id: format!("{}_s{}_", state.tracking_id, ctx.index),
+                session_log: Some(spec.temp_root.clone()),
             },
             files,
         ));
@@ -356,6 +357,7 @@ fn prepare(
             // The job's id plus the step: a timeout or cancel stops this
             // step's tree only; the job's sweep (by prefix) finds it all.
             tracking_id: format!("{}_s{}_", state.tracking_id, ctx.index),
+            session_log: Some(spec.temp_root.clone()),
         },
         files,
     ))

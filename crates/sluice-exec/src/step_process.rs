@@ -30,6 +30,10 @@ pub struct ProcessSpec {
     pub env: Vec<(String, String)>,
     /// Marks the process tree; see [`process_tree`].
     pub tracking_id: String,
+    /// The run's scratch directory, to note the step's session in for
+    /// the watcher ([`crate::session_log`]); `None` for short-lived
+    /// processes Sluice waits for anyway (health probes).
+    pub session_log: Option<PathBuf>,
 }
 
 /// How a process ended.
@@ -95,6 +99,9 @@ pub fn run(
         .stderr(Stdio::piped());
     new_session(&mut command);
     let mut child = command.spawn()?;
+    if let Some(scratch) = &spec.session_log {
+        crate::session_log::record(scratch, child.id());
+    }
     // The new session's id is also its process group's.
     let pgid = child.id() as i32;
     let (tx, rx) = sync_channel(CHANNEL_LINES);

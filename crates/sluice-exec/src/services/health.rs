@@ -149,6 +149,7 @@ pub(crate) fn shell_probe(
         cwd,
         env,
         tracking_id,
+        session_log: None,
     }
 }
 

@@ -406,6 +406,7 @@ fn start_on_host(
     }
     let log = running.dir.join("service.log");
     let child = launch::spawn(&launch.service, &env, &running.dir, run_as, &log)?;
+    crate::session_log::record(&ctx.shared.spec.temp_root, child.id());
     running.process = Process::Host {
         child,
         log: log.clone(),
@@ -512,6 +513,7 @@ fn start_in_engine(
                 cwd: running.dir.clone(),
                 env: ctx.shared.spec.base_env.clone(),
                 tracking_id: format!("{}_probe", running.tracking_id),
+                session_log: None,
             },
             check: check.clone(),
         },

@@ -589,3 +589,53 @@ jobs:
         "the service directory {dir} survived kill -9 of sluice"
     );
 }
+
+#[test]
+fn a_redis_service_survives_kill_9_of_sluice() {
+    // Redis writes its process title over its environment, tracking id
+    // included, so the watcher could not find it: it kept its port, and
+    // the next run's step talked to the stale server.
+    if !has_redis() {
+        return;
+    }
+    let step_marker = unique_marker();
+    let repo = TestRepo::new();
+    let scratch = repo.scratch();
+    repo.workflow(
+        "ci.yml",
+        &format!(
+            r#"on: push
+jobs:
+  long:
+    runs-on: x
+    services:
+      redis:
+        image: redis:7
+    steps:
+      - run: |
+          echo "${{{{ job.services.redis.ports['6379'] }}}}" > {scratch}/port
+          sleep {step_marker}
+"#,
+            scratch = scratch.display()
+        ),
+    )
+    .commit("first");
+    let mut child = repo.spawn(&["run", "ci"]);
+    assert!(
+        eventually(20, || !sleepers(&step_marker).is_empty()),
+        "the step did not start"
+    );
+    let port: u16 = std::fs::read_to_string(scratch.join("port"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let serving = || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+    assert!(serving(), "redis listens on {port} while the job runs");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        eventually(15, || !serving()),
+        "redis still serves on {port} after kill -9 of sluice"
+    );
+}

@@ -193,8 +193,9 @@ pub trait Backend: Send + Sync + fmt::Debug {
     /// with the exclusive lock held.
     fn record_prune(&self, at: SystemTime, bytes_after: u64) -> Result<(), CacheError>;
 
-    /// Removes staging files older than `older_than` (left by crashed
-    /// writers) and returns how many it removed.
+    /// Removes staging files left by crashed writers: those older than
+    /// `older_than`, and those whose writer is known to have exited.
+    /// Returns how many it removed.
     fn remove_stale_staging(&self, older_than: Duration) -> Result<u64, CacheError>;
 
     /// Removes every blob and entry. Called with the exclusive lock held.

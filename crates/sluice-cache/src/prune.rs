@@ -17,7 +17,7 @@ use crate::time::{age, from_unix_ms};
 pub const PRUNE_INTERVAL: Duration = Duration::from_secs(60 * 60);
 
 /// Staging files older than this were left by a writer that died.
-const STALE_STAGING_AGE: Duration = Duration::from_secs(60 * 60);
+pub(crate) const STALE_STAGING_AGE: Duration = Duration::from_secs(60 * 60);
 
 /// What a prune removed and left.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -57,10 +57,21 @@ impl Cache {
     /// 3. then every blob no remaining entry refers to, except blobs
     ///    stored or touched within `unreferenced_grace` and what such a
     ///    recent manifest lists (a capture whose entry is yet to come);
-    /// 4. and staging files older than an hour.
+    /// 4. and staging files older than an hour or whose writer exited.
     pub fn prune(&self) -> Result<PruneReport, CacheError> {
         let _lock = self.backend.lock(LockMode::Exclusive)?;
-        self.prune_locked()
+        self.prune_locked(self.config.unreferenced_grace)
+    }
+
+    /// [`Cache::prune`] without the grace for unreferenced blobs: every
+    /// blob no entry refers to goes, however new (what a save killed
+    /// half-way left, say). Sluice's own saves hold the store across
+    /// capture and entry, so none is between the two while this runs;
+    /// a caller that is (one not holding [`Cache::hold`]) then fails its
+    /// `put_entry` with [`CacheError::Missing`], and saves nothing wrong.
+    pub fn prune_now(&self) -> Result<PruneReport, CacheError> {
+        let _lock = self.backend.lock(LockMode::Exclusive)?;
+        self.prune_locked(Duration::ZERO)
     }
 
     /// Prunes if it is due: the last prune was more than an hour ago, or
@@ -79,7 +90,7 @@ impl Cache {
         if !self.prune_due(&self.backend.housekeeping()?) {
             return Ok(None);
         }
-        self.prune_locked().map(Some)
+        self.prune_locked(self.config.unreferenced_grace).map(Some)
     }
 
     fn prune_due(&self, housekeeping: &Housekeeping) -> bool {
@@ -93,7 +104,7 @@ impl Cache {
                 > self.config.max_bytes
     }
 
-    fn prune_locked(&self) -> Result<PruneReport, CacheError> {
+    fn prune_locked(&self, unreferenced_grace: Duration) -> Result<PruneReport, CacheError> {
         let started = Instant::now();
         let now = SystemTime::now();
         let mut report = PruneReport::default();
@@ -156,9 +167,7 @@ impl Cache {
             .filter(|&i| index.references[i as usize] > 0)
             .collect();
         for (i, blob) in blobs.iter().enumerate() {
-            if age(now, blob.modified) > self.config.unreferenced_grace
-                || released.contains(&(i as u32))
-            {
+            if age(now, blob.modified) > unreferenced_grace || released.contains(&(i as u32)) {
                 continue;
             }
             keep.insert(i as u32);

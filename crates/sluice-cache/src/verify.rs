@@ -28,6 +28,12 @@ pub struct VerifyReport {
     pub dangling: Vec<DanglingEntry>,
     /// Entry files that could not be read as entries, removed.
     pub invalid_entries: Vec<PathBuf>,
+    /// Blobs no entry refers to (what a save killed half-way left, say);
+    /// `prune_now` removes them.
+    pub unreferenced: u64,
+    /// Staging files whose writer exited or that are over an hour old,
+    /// removed.
+    pub staging_removed: u64,
     /// Wall-clock time taken.
     pub elapsed: Duration,
 }
@@ -107,6 +113,7 @@ impl Cache {
             }
         }
 
+        let mut referenced: HashSet<Digest> = HashSet::new();
         for entry in entries {
             let mut missing = Vec::new();
             for reference in &entry.references {
@@ -114,8 +121,10 @@ impl Cache {
                     missing.push(*reference);
                     continue;
                 }
+                referenced.insert(*reference);
                 if let Some(listed) = self.manifest_blobs(reference)? {
-                    missing.extend(listed.into_iter().filter(|d| !present.contains(d)));
+                    missing.extend(listed.iter().filter(|d| !present.contains(d)).copied());
+                    referenced.extend(listed);
                 }
             }
             if missing.is_empty() {
@@ -127,6 +136,10 @@ impl Cache {
                 .delete_entry(&entry.kind, &entry_name(&entry.id))?;
             report.dangling.push(DanglingEntry { entry, missing });
         }
+        report.unreferenced = present.difference(&referenced).count() as u64;
+        report.staging_removed = self
+            .backend
+            .remove_stale_staging(crate::prune::STALE_STAGING_AGE)?;
         report.elapsed = started.elapsed();
         Ok(report)
     }

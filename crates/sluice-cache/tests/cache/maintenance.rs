@@ -291,3 +291,45 @@ fn clear_empties_the_store_which_stays_usable() {
     saved_tree(&scratch, &cache, "y", 2, 100);
     assert_eq!(cache.stats().unwrap().entries, 1);
 }
+
+#[test]
+fn kill_9_during_a_save_leaves_a_partial_blob_and_unreferenced_blobs_that_nothing_removes() {
+    let scratch = Scratch::new();
+    let cache = scratch.cache();
+    // What a save killed half-way leaves: blobs stored but no entry for
+    // them, and a staging file its dead writer never renamed.
+    let tree = scratch.path("tree");
+    for n in 0..50 {
+        write(&tree, &format!("f{n}"), &noise(n, 100));
+    }
+    let capture = cache.capture(&everything(&tree)).unwrap();
+    let mut dead = std::process::Command::new("true").spawn().unwrap();
+    let dead_pid = dead.id();
+    dead.wait().unwrap();
+    let staging = scratch
+        .local()
+        .root()
+        .join("tmp")
+        .join(format!("blob-{dead_pid:x}-3-1f"));
+    fs::write(&staging, b"half a blob").unwrap();
+
+    let verified = cache.verify().unwrap();
+    assert_eq!(verified.staging_removed, 1);
+    assert!(
+        !staging.exists(),
+        "the dead writer's partial file is removed"
+    );
+    assert_eq!(verified.unreferenced, 51, "50 files and their manifest");
+    assert!(
+        cache.has_blob(&capture.manifest).unwrap(),
+        "verify only reports them"
+    );
+
+    // The automatic prune keeps them for the grace period (a save may be
+    // about to record its entry); `cache prune` removes them at once.
+    assert_eq!(cache.prune().unwrap().blobs_removed, 0);
+    let report = cache.prune_now().unwrap();
+    assert_eq!(report.blobs_removed, 51);
+    assert_eq!(report.bytes_stored, 0);
+    assert!(!cache.has_blob(&capture.manifest).unwrap());
+}

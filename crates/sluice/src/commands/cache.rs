@@ -29,7 +29,8 @@ pub fn run(cwd: &Path, args: &CacheArgs) -> Result<ExitStatus> {
                     "removed {expired} artifacts past their retention period"
                 ));
             }
-            let report = cache.prune()?;
+            // Asked for: nothing unreferenced is kept for its grace period.
+            let report = cache.prune_now()?;
             let workspaces = sluice_exec::workspace::remove_idle_workspaces(
                 &config.cache_dir.join("workspaces"),
                 Some(config.cache_max_age),
@@ -58,6 +59,18 @@ pub fn run(cwd: &Path, args: &CacheArgs) -> Result<ExitStatus> {
                 bytes(report.bytes_checked),
                 duration(report.elapsed)
             ));
+            if report.staging_removed > 0 {
+                crate::output::line(&format!(
+                    "removed {} partial files left by saves that were killed",
+                    report.staging_removed
+                ));
+            }
+            if report.unreferenced > 0 {
+                crate::output::line(&format!(
+                    "{} blobs belong to no entry (left by saves that were killed, or by entries removed since); `sluice cache prune` removes them",
+                    report.unreferenced
+                ));
+            }
             for digest in &report.corrupt {
                 crate::output::line(&format!("corrupt blob removed: {digest}"));
             }

@@ -29,7 +29,7 @@ pub mod workflow_commands;
 pub mod workspace;
 
 pub use actions::artifact_name::{InvalidArtifactName, check_artifact_name};
-pub use actions::remove_expired_artifacts;
+pub use actions::{ARTIFACT_KIND, remove_expired_artifacts};
 pub use cancel::{CancelLevel, CancelToken};
 pub use events::{Event, EventSink, Outcome};
 pub use run_spec::{Isolation, RunSpec};

@@ -61,7 +61,8 @@ impl fmt::Display for StepSelector {
         match self {
             StepSelector::All => f.write_str("*"),
             StepSelector::JobLevel => f.write_str("(job-level lines)"),
-            StepSelector::Index(index) => write!(f, "#{index}"),
+            // People count steps from 1 (as `sluice show` lists them).
+            StepSelector::Index(index) => write!(f, "#{}", index + 1),
             StepSelector::Id(id) => write!(f, "id {id}"),
             StepSelector::Name(name) | StepSelector::Auto(name) => f.write_str(name),
         }

@@ -99,9 +99,9 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct RunsArgs {
-    /// How many runs to list.
-    #[arg(long, short = 'n', default_value_t = 20)]
-    pub limit: usize,
+    /// How many runs to list (at least 1).
+    #[arg(long, short = 'n', default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit: u32,
 
     /// Only runs of this workflow (name or path).
     #[arg(long)]
@@ -163,7 +163,8 @@ pub enum DiagnosticFormat {
 
 #[derive(Debug, Args)]
 pub struct ExprArgs {
-    /// The expression, with or without `${{ }}`.
+    /// The expression, with or without `${{ }}` (it may start with `-`: `sluice expr '-1'`).
+    #[arg(allow_hyphen_values = true)]
     pub expression: String,
 
     /// A JSON object mapping context names (github, env, matrix, ...) to values.

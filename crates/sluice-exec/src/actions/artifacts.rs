@@ -17,7 +17,7 @@ use crate::events::{Event, Outcome, now};
 use crate::step::{StepContext, StepResult};
 
 /// The cache entry kind of artifacts; ids are `<run id>/<name>`.
-pub(crate) const ARTIFACT_KIND: &str = "artifact";
+pub const ARTIFACT_KIND: &str = "artifact";
 /// GitHub's default and longest retention.
 const MAX_RETENTION_DAYS: u64 = 90;
 

@@ -23,7 +23,7 @@ use crate::job::JobState;
 use crate::step::{StepContext, StepLimits, StepResult};
 
 pub(crate) use artifacts::RunArtifact;
-pub use artifacts::remove_expired_artifacts;
+pub use artifacts::{ARTIFACT_KIND, remove_expired_artifacts};
 pub(crate) use cache::PostSave;
 pub(crate) use local::{PostNode, run_pre_steps};
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use sluice_cache::{Cache, EntryRecord};
+use sluice_exec::ARTIFACT_KIND;
 use sluice_exec::step_cache::{KeyComponents, MISS_KIND, STEP_KIND, StepPayload};
 use sluice_store::timestamp::format_rfc3339_seconds;
 
@@ -134,13 +135,13 @@ fn ls(cache: &Cache, json: bool, all: bool) -> Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     }
     crate::output::line(&format!(
-        "{:6}  {:>9}  {:20}  {:20}  {}",
+        "{:8}  {:>9}  {:20}  {:20}  {}",
         "KIND", "SIZE", "CREATED", "LAST USED", "WHAT"
     ));
     for entry in &entries {
         let (kind, what) = describe(entry);
         crate::output::line(&format!(
-            "{kind:6}  {:>9}  {:20}  {:20}  {what}",
+            "{kind:8}  {:>9}  {:20}  {:20}  {what}",
             bytes(entry.size),
             format_rfc3339_seconds(entry.created_ms),
             format_rfc3339_seconds(entry.last_used_ms),
@@ -188,6 +189,23 @@ fn describe(entry: &EntryRecord) -> (&'static str, String) {
                 field("job"),
                 field("step")
             ),
+        )
+    } else if entry.kind == ARTIFACT_KIND {
+        let expires = entry
+            .payload
+            .get("expires_at")
+            .and_then(serde_json::Value::as_u64)
+            .map(format_rfc3339_seconds)
+            .unwrap_or_default();
+        let run = entry
+            .payload
+            .get("run")
+            .and_then(serde_json::Value::as_u64)
+            .map(|n| format!("run #{n}"))
+            .unwrap_or_else(|| "a run".into());
+        (
+            "artifact",
+            format!("{}  [{run}, expires {expires}]", text("name")),
         )
     } else {
         let scope = text("scope");

@@ -34,7 +34,7 @@ pub fn runs(cwd: &Path, args: &RunsArgs) -> Result<ExitStatus> {
     let runs = history.store().list_runs(&RunQuery {
         repository: Some(history.repository().to_string()),
         workflow: args.workflow.clone(),
-        limit: args.limit,
+        limit: args.limit as usize,
     })?;
     if args.json {
         crate::output::line(&serde_json::to_string_pretty(&runs)?);

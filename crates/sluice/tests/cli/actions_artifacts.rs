@@ -269,6 +269,14 @@ jobs:
         "{}",
         ls.stdout
     );
+    // `cache ls` names artifacts as artifacts (not as keys of nothing).
+    let cache_ls = repo.sluice(&["cache", "ls"]).stdout;
+    let artifact_row = cache_ls
+        .lines()
+        .find(|l| l.starts_with("artifact") && l.contains("dist"))
+        .unwrap_or_else(|| panic!("no artifact row in:\n{cache_ls}"));
+    assert!(artifact_row.contains("run #1, expires "), "{artifact_row}");
+    assert!(!cache_ls.contains("[, ]"), "{cache_ls}");
     let target = repo.scratch().join("fetched");
     let get = repo.sluice(&["artifacts", "get", "last", "dist", target.to_str().unwrap()]);
     get.assert_code(0);

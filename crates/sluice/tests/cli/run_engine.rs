@@ -554,6 +554,14 @@ fn history_numbers_runs_and_keeps_logs() {
             .stdout
             .contains("hello-from-one")
     );
+    // A step that is not there is named as the user counts (from 1).
+    let missing = repo.sluice(&["logs", "1", "one", "99"]);
+    missing.assert_code(2);
+    assert!(missing.stderr.contains("#99"), "{}", missing.stderr);
+    // Asking for no runs is a usage error, not "no runs yet".
+    let none = repo.sluice(&["runs", "-n", "0"]);
+    none.assert_code(2);
+    assert!(!none.stdout.contains("no runs yet"));
     // The state directory stays out of git.
     assert_eq!(repo.git(&["status", "--porcelain"]), "");
     // --job runs only that job (and what it needs).

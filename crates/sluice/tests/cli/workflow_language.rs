@@ -225,6 +225,15 @@ fn expr_prints_one_json_line() {
         out.assert_code(0);
         assert_eq!(out.stdout.trim(), *expected, "{expression}");
     }
+    // An expression starting with `-` is an expression, not a flag.
+    for (expression, expected) in [
+        ("-1", r#"{"kind":"Number","value":-1}"#),
+        ("-2 < 1", r#"{"kind":"Boolean","value":true}"#),
+    ] {
+        let out = repo.sluice(&["expr", expression]);
+        out.assert_code(0);
+        assert_eq!(out.stdout.trim(), expected, "{expression}");
+    }
 }
 
 #[test]

@@ -56,6 +56,7 @@ pub fn load(root: &Path, path: &Path, options: &ParseOptions) -> Result<Parsed> 
     } else {
         root.join(path)
     };
+    refuse_links_out_of(root, &full)?;
     let bytes = std::fs::read(&full).with_context(|| format!("cannot read {}", full.display()))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         anyhow::anyhow!(
@@ -73,6 +74,36 @@ pub fn load(root: &Path, path: &Path, options: &ParseOptions) -> Result<Parsed> 
         options,
         &loader,
     ))
+}
+
+/// A file inside the repository that is a link to a file outside it is
+/// not read: its lines would be quoted in diagnostics (a link to a system
+/// file would show that file). A path outside the repository given as such
+/// is the user's own choice and is read.
+fn refuse_links_out_of(root: &Path, file: &Path) -> Result<()> {
+    let absolute = if file.is_absolute() {
+        file.to_path_buf()
+    } else {
+        std::env::current_dir()?.join(file)
+    };
+    let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let Ok(target) = absolute.canonicalize() else {
+        return Ok(());
+    };
+    // Inside as written, or once the directories on the way are resolved.
+    let named_inside = absolute.starts_with(root)
+        || absolute
+            .parent()
+            .and_then(|parent| parent.canonicalize().ok())
+            .is_some_and(|parent| parent.starts_with(&canonical_root));
+    if named_inside && !target.starts_with(&canonical_root) {
+        bail!(
+            "{} is a symbolic link to {}, outside the repository; workflows are read only from inside it",
+            absolute.display(),
+            target.display()
+        );
+    }
+    Ok(())
 }
 
 /// Resolves a WORKFLOW argument: a path to a file, or the `name:` of one of
@@ -144,6 +175,9 @@ impl WorkflowLoader for FsLoader {
             }
             vendored
         };
+        if let Err(e) = refuse_links_out_of(&self.root, &path) {
+            return Err(e.to_string());
+        }
         match std::fs::read_to_string(&path) {
             Ok(text) => Ok(Some(SourceFile::new(reference, text))),
             Err(e) => Err(format!("{}: {e}", path.display())),

@@ -402,3 +402,38 @@ jobs:
     out.assert_code(2);
     assert!(out.stderr.contains("path step"), "{}", out.stderr);
 }
+
+#[test]
+fn a_workflow_that_links_to_a_system_file_quotes_its_lines() {
+    // Named explicitly, a workflow that was a link to a file outside the
+    // repository was read, and its lines quoted in the errors.
+    let repo = TestRepo::new();
+    let outside = repo.scratch().join("private.txt");
+    std::fs::write(&outside, "root:secret-hash-line:19000:0:99999:7:::\n").unwrap();
+    std::fs::create_dir_all(repo.path().join(".github/workflows")).unwrap();
+    std::os::unix::fs::symlink(&outside, repo.path().join(".github/workflows/ci.yml")).unwrap();
+    repo.file("README", "x\n").commit("first");
+    for args in [
+        &["run", ".github/workflows/ci.yml"][..],
+        &["validate", ".github/workflows/ci.yml"],
+        &["plan", ".github/workflows/ci.yml"],
+    ] {
+        let out = repo.sluice(args);
+        out.assert_code(2);
+        assert!(
+            !out.stderr.contains("secret-hash-line"),
+            "{args:?} quotes it:\n{}",
+            out.stderr
+        );
+        assert!(
+            !out.stdout.contains("secret-hash-line"),
+            "{args:?} quotes it:\n{}",
+            out.stdout
+        );
+        assert!(
+            out.stderr.contains("outside the repository"),
+            "{args:?}:\n{}",
+            out.stderr
+        );
+    }
+}

@@ -11,6 +11,7 @@ mod output;
 mod render;
 mod secrets;
 mod signals;
+mod terminal_text;
 mod view;
 mod workflows;
 
@@ -59,7 +60,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Run(args) => commands::run::run(&cwd, args, cli.color),
         Command::Runs(args) => commands::history::runs(&cwd, args),
         Command::Show(args) => commands::history::show(&cwd, args, cli.color),
-        Command::Logs(args) => commands::history::logs(&cwd, args),
+        Command::Logs(args) => commands::history::logs(&cwd, args, cli.color),
         Command::Cache(args) => commands::cache::run(&cwd, args),
         Command::Artifacts(args) => commands::artifacts::run(&cwd, args),
         Command::Reap { prefix, scratch } => {

@@ -12,6 +12,7 @@ use crate::cli::{ColorChoice, LogsArgs, RunsArgs, ShowArgs};
 use crate::config::{Config, Overrides};
 use crate::exit::ExitStatus;
 use crate::history::History;
+use crate::terminal_text::inert;
 use crate::view::{dim, duration};
 
 fn open(cwd: &Path) -> Result<History> {
@@ -205,7 +206,7 @@ pub fn show(cwd: &Path, args: &ShowArgs, color_choice: ColorChoice) -> Result<Ex
             color,
         ));
     }
-    crate::output::text(&out);
+    crate::output::text(&inert(&out, color));
     Ok(ExitStatus::Success)
 }
 
@@ -217,7 +218,8 @@ fn level_name(level: sluice_exec::events::AnnotationLevel) -> &'static str {
     }
 }
 
-pub fn logs(cwd: &Path, args: &LogsArgs) -> Result<ExitStatus> {
+pub fn logs(cwd: &Path, args: &LogsArgs, color_choice: ColorChoice) -> Result<ExitStatus> {
+    let color = crate::render::use_color(color_choice, std::io::stdout().is_terminal());
     let history = open(cwd)?;
     let number = history.resolve_run(&args.run)?;
     let step = match &args.step {
@@ -244,10 +246,11 @@ pub fn logs(cwd: &Path, args: &LogsArgs) -> Result<ExitStatus> {
                 Some(step) => format!("── {} › {step}", line.job_name),
                 None => format!("── {}", line.job_name),
             };
-            crate::output::line(&header);
+            crate::output::line(&inert(&header, color));
             current = Some(place);
         }
-        crate::output::line(&line.text);
+        // What steps printed goes to a terminal only rendered inert.
+        crate::output::line(&inert(&line.text, color));
     }
     Ok(ExitStatus::Success)
 }

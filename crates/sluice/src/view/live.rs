@@ -12,6 +12,7 @@ use sluice_exec::events::Stream;
 use sluice_exec::{Event, EventSink, Outcome};
 
 use super::{dim, duration, outcome_mark, paint};
+use crate::terminal_text::{inert, truncate_to_width};
 
 /// Lines of output kept per running job, shown when a step fails.
 const TAIL_LINES: usize = 15;
@@ -30,7 +31,6 @@ struct State {
     /// How many live lines are on screen below the settled output.
     drawn: usize,
     frame: usize,
-    width: usize,
     finished: bool,
 }
 
@@ -43,15 +43,11 @@ pub struct LiveView {
 impl LiveView {
     /// Starts the view and a ticker that refreshes elapsed times.
     pub fn start(color: bool) -> LiveView {
-        let width = terminal_size::terminal_size()
-            .map_or(100, |(w, _)| w.0 as usize)
-            .max(40);
         let view = LiveView {
             state: Arc::new(Mutex::new(State {
                 running: IndexMap::new(),
                 drawn: 0,
                 frame: 0,
-                width,
                 finished: false,
             })),
             color,
@@ -83,31 +79,51 @@ impl LiveView {
     }
 
     /// Erases the live lines, prints `settled` above, draws the live lines.
+    /// The terminal's size is read at every frame (it may be resized);
+    /// lines are cut to its width by display width, and when more jobs run
+    /// than it has rows, the rest are counted on one line (lines that
+    /// scrolled off could not be erased).
     fn redraw(&self, state: &mut State, settled: &[String]) {
+        let color = self.color;
+        let (width, rows) = terminal_size::terminal_size()
+            .map_or((100, 40), |(w, h)| (usize::from(w.0), usize::from(h.0)));
+        let width = width.max(20);
         let mut out = String::new();
         for _ in 0..state.drawn {
             out.push_str("\x1b[1A\x1b[2K");
         }
         out.push('\r');
         for line in settled {
-            out.push_str(line);
+            out.push_str(&inert(line, color));
             out.push('\n');
         }
         let spinner = SPINNER[state.frame % SPINNER.len()];
-        let width = state.width;
+        let room = rows.saturating_sub(1).max(1);
+        let shown = if state.running.len() > room {
+            room - 1
+        } else {
+            state.running.len()
+        };
         let mut drawn = 0;
-        for (key, job) in &state.running {
+        for (key, job) in state.running.iter().take(shown) {
             let label = if job.name == *key {
-                key.clone()
+                key.as_str()
             } else {
-                job.name.clone()
+                job.name.as_str()
             };
             let line = format!(
-                "{spinner} {label}  {}  {}",
-                job.step,
-                dim(&duration(job.started.elapsed()), self.color)
+                "{spinner} {}  {}  {}",
+                inert(label, color),
+                inert(&job.step, color),
+                dim(&duration(job.started.elapsed()), color)
             );
-            out.push_str(&truncate(&line, width));
+            out.push_str(&truncate_to_width(&line, width));
+            out.push('\n');
+            drawn += 1;
+        }
+        if shown < state.running.len() {
+            let more = format!("  … and {} more running", state.running.len() - shown);
+            out.push_str(&truncate_to_width(&dim(&more, color), width));
             out.push('\n');
             drawn += 1;
         }
@@ -116,20 +132,6 @@ impl LiveView {
         let _ = stdout.write_all(out.as_bytes());
         let _ = stdout.flush();
     }
-}
-
-/// Cuts a line to the terminal width (counting characters, ignoring the
-/// colour codes' length, which errs on the short side).
-fn truncate(line: &str, width: usize) -> String {
-    if line.chars().count() <= width {
-        return line.to_string();
-    }
-    let mut cut: String = line.chars().take(width.saturating_sub(1)).collect();
-    cut.push('…');
-    if line.contains('\x1b') {
-        cut.push_str("\x1b[0m");
-    }
-    cut
 }
 
 impl EventSink for LiveView {

@@ -176,6 +176,7 @@ impl EventSink for PlainView {
             }
             Event::RunFinished { .. } => return,
         };
-        crate::output::line(&text);
+        // Names, messages and lines come from the workflow and its steps.
+        crate::output::line(&crate::terminal_text::inert(&text, color));
     }
 }

@@ -437,3 +437,90 @@ fn a_workflow_that_links_to_a_system_file_quotes_its_lines() {
         );
     }
 }
+
+/// Runs `sluice run ci` on a pseudo-terminal of `rows` x `cols`; `None`
+/// where `script` (util-linux) is missing.
+fn run_on_terminal(repo: &TestRepo, rows: u16, cols: u16) -> Option<String> {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("`script` (util-linux) is required under CI");
+        }
+        eprintln!("*** SKIPPED: `script` (util-linux) is not installed ***");
+        return None;
+    }
+    let command = format!(
+        "stty rows {rows} cols {cols}; {} run ci --jobs 12",
+        crate::support::sluice_bin().display()
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(repo.path())
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm")
+        .env("SLUICE_CACHE_DIR", repo.scratch().join("cache"))
+        .output()
+        .unwrap();
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn terminal_escapes_from_steps_reach_the_terminal_raw() {
+    let mut workflow = String::from("on: push\njobs:\n");
+    for n in 0..8 {
+        workflow.push_str(&format!(
+            "  job{n}:\n    runs-on: x\n    steps:\n      - name: a step with a long name that does not fit on a small terminal {n}\n        run: sleep 1\n"
+        ));
+    }
+    workflow.push_str(
+        "  evil:\n    runs-on: x\n    steps:\n      - run: |\n          printf '\\033]0;pwned-title\\007\\033[2Jvisible\\rhidden\\n'\n          exit 3\n",
+    );
+    let repo = repo_with(&workflow);
+    let Some(text) = run_on_terminal(&repo, 8, 40) else {
+        return;
+    };
+    // Sluice's own redraws are the only escapes: the step's are shown.
+    assert!(
+        !text.contains("\u{1b}]0;"),
+        "an OSC title reached the terminal"
+    );
+    assert!(
+        !text.contains("\u{1b}[2J"),
+        "a clear-screen reached the terminal"
+    );
+    assert!(
+        text.contains("␛]0;pwned-title␇␛[2Jvisible␍hidden"),
+        "{text:?}"
+    );
+    // More jobs than rows: the rest are counted, and no drawn line is
+    // wider than the terminal.
+    assert!(text.contains("more running"), "{text:?}");
+    for line in text.split(['\n', '\r']) {
+        let visible = line.replace("\u{1b}[1A", "").replace("\u{1b}[2K", "");
+        let width = visible.chars().count();
+        if visible.starts_with(['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'])
+        {
+            assert!(width <= 40, "{width} columns: {visible:?}");
+        }
+    }
+    // `sluice logs` (and --color never) shows the same inert text.
+    for args in [
+        &["logs", "last", "evil"][..],
+        &["--color", "never", "logs", "last", "evil"],
+    ] {
+        let logs = repo.sluice(args);
+        assert!(
+            !logs.stdout.contains('\u{1b}'),
+            "{args:?}: {:?}",
+            logs.stdout
+        );
+        assert!(
+            logs.stdout.contains("␛]0;pwned-title"),
+            "{args:?}: {:?}",
+            logs.stdout
+        );
+    }
+}

@@ -32,6 +32,8 @@
 
 use std::fmt;
 
+use sluice_expr::eq_ignore_case;
+
 /// Process or `env`-context variable that re-enables `set-env` and `add-path`.
 pub const ALLOW_UNSECURE_COMMANDS_VAR: &str = "ACTIONS_ALLOW_UNSECURE_COMMANDS";
 
@@ -894,31 +896,6 @@ pub fn format_command(name: &str, properties: &[(&str, &str)], message: &str) ->
     line
 }
 
-/// .NET's `OrdinalIgnoreCase`: characters compared after simple uppercase
-/// mapping (so `ı` matches `i` and `ſ` matches `s`, as on GitHub).
-fn eq_ignore_case(a: &str, b: &str) -> bool {
-    if a.is_ascii() && b.is_ascii() {
-        return a.eq_ignore_ascii_case(b);
-    }
-    let mut a = a.chars().map(simple_upper);
-    let mut b = b.chars().map(simple_upper);
-    loop {
-        match (a.next(), b.next()) {
-            (None, None) => return true,
-            (Some(x), Some(y)) if x == y => {}
-            _ => return false,
-        }
-    }
-}
-
-fn simple_upper(c: char) -> char {
-    let mut upper = c.to_uppercase();
-    match (upper.next(), upper.next()) {
-        (Some(u), None) => u,
-        _ => c,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -966,7 +943,12 @@ mod tests {
     #[test]
     fn case_insensitivity_is_dotnet_ordinal() {
         assert!(eq_ignore_case("ERROR", "error"));
-        assert!(eq_ignore_case("notıce", "NOTICE"));
+        assert!(!eq_ignore_case("notıce", "NOTICE"), "ı is not i");
+        assert!(
+            !eq_ignore_case("ſtop-commands", "STOP-COMMANDS"),
+            "ſ is not s"
+        );
+        assert!(eq_ignore_case("débug", "DÉBUG"));
         assert!(!eq_ignore_case("error", "errors"));
         assert!(!eq_ignore_case("straße", "STRASSE"));
     }

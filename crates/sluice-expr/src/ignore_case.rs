@@ -5,17 +5,20 @@
 //! Each character is mapped to its simple (one character) uppercase form and
 //! the results are compared by UTF-16 code unit. That makes `ς`, `σ` and `Σ`
 //! equal and `ü` equal to `Ü`, but leaves the Turkish dotless `ı` distinct
-//! from `I`, exactly as the conformance data demands.
+//! from `I`, exactly as the conformance data demands, and the long `ſ`
+//! distinct from `S`: .NET never lets a non-ASCII character fold into
+//! ASCII under `OrdinalIgnoreCase`. It is the one comparison Sluice uses
+//! wherever GitHub compares ignoring case (expressions, workflow commands).
 
 use std::cmp::Ordering;
 
 /// The uppercase form used for comparisons; characters whose uppercase form
-/// is several characters (`ß`) or is excluded by .NET (`ı`) map to themselves.
+/// is several characters (`ß`) or is excluded by .NET (`ı`, `ſ`) map to themselves.
 pub(crate) fn fold(c: char) -> char {
     if c.is_ascii() {
         return c.to_ascii_uppercase();
     }
-    if c == '\u{131}' {
+    if c == '\u{131}' || c == '\u{17f}' {
         return c;
     }
     let mut upper = c.to_uppercase();

@@ -78,7 +78,8 @@ mod tests {
 
     #[test]
     fn matches_githubs_algorithm_and_is_empty_without_matches() {
-        let dir = std::env::temp_dir().join(format!("sluice-hash-files-{}", std::process::id()));
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
         std::fs::create_dir_all(dir.join("sub")).unwrap();
         std::fs::write(dir.join("a.txt"), "hello\n").unwrap();
         std::fs::write(dir.join("sub/b.txt"), "world\n").unwrap();

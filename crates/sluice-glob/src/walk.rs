@@ -237,11 +237,12 @@ mod tests {
     }
 
     fn scratch_tree(name: &str) -> PathBuf {
-        let root = std::env::temp_dir().join(format!(
-            "sluice-glob-walk-unit-{}-{name}",
-            std::process::id()
-        ));
-        let _ = fs::remove_dir_all(&root);
+        // Removed by the test itself when it passes.
+        let root = tempfile::Builder::new()
+            .prefix(&format!("sluice-glob-walk-{name}-"))
+            .tempdir()
+            .unwrap()
+            .keep();
         for dir in ["src/inner", "node_modules/pkg/lib", "target/debug", "docs"] {
             fs::create_dir_all(root.join(dir)).unwrap();
         }

@@ -77,7 +77,7 @@ impl Config {
             .unwrap_or_else(|| root.join(".sluice/state"));
         let cache_dir = env_path("SLUICE_CACHE_DIR")
             .or(file.cache_dir.map(relative_to_root))
-            .unwrap_or_else(default_cache_dir);
+            .map_or_else(default_cache_dir, Ok)?;
         let env_jobs = match std::env::var("SLUICE_JOBS") {
             Ok(v) if !v.is_empty() => Some(
                 v.parse::<usize>()
@@ -170,15 +170,26 @@ pub fn parse_size(text: &str) -> Result<u64> {
     Ok((number * factor) as u64)
 }
 
-/// `$XDG_CACHE_HOME/sluice`, else `~/.cache/sluice`.
-fn default_cache_dir() -> PathBuf {
+/// `$XDG_CACHE_HOME/sluice`, else `~/.cache/sluice`, with the home
+/// directory from the user database when `HOME` is not set. Never a fixed
+/// place in the shared temporary directory, where another user could have
+/// made it first.
+fn default_cache_dir() -> Result<PathBuf> {
     if let Some(xdg) = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
-        return PathBuf::from(xdg).join("sluice");
+        return Ok(PathBuf::from(xdg).join("sluice"));
     }
-    match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
-        Some(home) => PathBuf::from(home).join(".cache/sluice"),
-        None => std::env::temp_dir().join("sluice-cache"),
-    }
+    let home = std::env::var_os("HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            nix::unistd::User::from_uid(nix::unistd::getuid())
+                .ok()
+                .flatten()
+                .map(|user| user.dir)
+        })
+        .filter(|dir| dir.is_absolute())
+        .context("no cache directory: HOME is not set and this user has no home directory; set SLUICE_CACHE_DIR")?;
+    Ok(home.join(".cache/sluice"))
 }
 
 /// Keeps the state directory out of git: a `.gitignore` with `*` inside it.

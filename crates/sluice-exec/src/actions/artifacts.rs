@@ -412,8 +412,8 @@ mod tests {
 
     #[test]
     fn expired_artifacts_go_and_current_ones_stay() {
-        let dir =
-            std::env::temp_dir().join(format!("sluice-artifacts-{}", crate::ids::random_hex(6)));
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
         let cache = sluice_cache::Cache::open(sluice_cache::CacheConfig::new(&dir)).unwrap();
         let manifest = cache.put_bytes(b"files").unwrap();
         for (id, expires_at) in [("1/old", now() - 1), ("1/current", now() + 86_400_000)] {

@@ -182,7 +182,8 @@ mod tests {
 
     #[test]
     fn waits_for_success_and_reports_failure() {
-        let dir = std::env::temp_dir().join(format!("sluice-health-{}", crate::ids::random_hex(6)));
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
         std::fs::create_dir_all(&dir).unwrap();
         let flag = dir.join("flag");
         // The probe succeeds from the third call on.

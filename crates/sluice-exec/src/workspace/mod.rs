@@ -143,7 +143,12 @@ mod tests {
     use super::*;
 
     fn scratch(label: &str) -> PathBuf {
-        std::env::temp_dir().join(format!("sluice-{label}-{}", crate::ids::random_hex(6)))
+        // Kept (not removed on drop): the tests hand the path around.
+        tempfile::Builder::new()
+            .prefix(&format!("sluice-{label}-"))
+            .tempdir()
+            .unwrap()
+            .keep()
     }
 
     #[test]

@@ -100,8 +100,8 @@ mod tests {
 
     #[test]
     fn a_held_slot_is_neither_handed_out_twice_nor_removed() {
-        let workspaces =
-            std::env::temp_dir().join(format!("sluice-slots-{}", crate::ids::random_hex(6)));
+        let tmp = tempfile::tempdir().unwrap();
+        let workspaces = tmp.path().to_path_buf();
         let base = workspaces.join("repo-key");
         let first = acquire(&base).unwrap();
         let second = acquire(&base).unwrap();

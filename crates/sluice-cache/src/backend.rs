@@ -194,8 +194,8 @@ pub trait Backend: Send + Sync + fmt::Debug {
     fn record_prune(&self, at: SystemTime, bytes_after: u64) -> Result<(), CacheError>;
 
     /// Removes staging files left by crashed writers: those older than
-    /// `older_than`, and those whose writer is known to have exited.
-    /// Returns how many it removed.
+    /// `older_than` (all of them for zero, which only a caller holding the
+    /// exclusive lock may ask). Returns how many it removed.
     fn remove_stale_staging(&self, older_than: Duration) -> Result<u64, CacheError>;
 
     /// Removes every blob and entry. Called with the exclusive lock held.

@@ -57,7 +57,7 @@ impl Cache {
     /// 3. then every blob no remaining entry refers to, except blobs
     ///    stored or touched within `unreferenced_grace` and what such a
     ///    recent manifest lists (a capture whose entry is yet to come);
-    /// 4. and staging files older than an hour or whose writer exited.
+    /// 4. and every staging file (none is being written while it runs).
     pub fn prune(&self) -> Result<PruneReport, CacheError> {
         let _lock = self.backend.lock(LockMode::Exclusive)?;
         self.prune_locked(self.config.unreferenced_grace)
@@ -185,7 +185,9 @@ impl Cache {
             }
         }
 
-        report.staging_removed = self.backend.remove_stale_staging(STALE_STAGING_AGE)?;
+        // Every save holds the store while it writes, so under the
+        // exclusive lock every staging file is one a crash left.
+        report.staging_removed = self.backend.remove_stale_staging(Duration::ZERO)?;
         self.backend.record_prune(now, report.bytes_referenced)?;
         report.elapsed = started.elapsed();
         Ok(report)

@@ -276,6 +276,14 @@ fn check_confined(file: &FileRecord<'_>, base: &Path) -> Result<(), CacheError> 
             reason: "it is a symbolic link, which may not be restored here",
         });
     }
+    // The base itself: the target directory the caller chose may exist,
+    // but not as a link (`dest/<artifact name>` from the repository, say).
+    if fs::symlink_metadata(base).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(CacheError::RestoreConflict {
+            path: base.to_path_buf(),
+            reason: "it is a symbolic link, which a confined restore never writes through",
+        });
+    }
     let mut dir = base.to_path_buf();
     let mut segments = file.path.split('/').peekable();
     while let Some(segment) = segments.next() {

@@ -31,8 +31,8 @@ pub struct VerifyReport {
     /// Blobs no entry refers to (what a save killed half-way left, say);
     /// `prune_now` removes them.
     pub unreferenced: u64,
-    /// Staging files whose writer exited or that are over an hour old,
-    /// removed.
+    /// Staging files over an hour old (left by saves that were killed),
+    /// removed; younger ones may belong to a save running now.
     pub staging_removed: u64,
     /// Wall-clock time taken.
     pub elapsed: Duration,

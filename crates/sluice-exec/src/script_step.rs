@@ -95,7 +95,9 @@ pub(crate) fn run(
     let started = Instant::now();
     let (mut result, effects) = execute(ctx, state, host, env, limits, &script, Some(Vec::new()));
     result.cache_key = Some(lookup.key.clone());
-    let unsafe_to_keep = step_cache::secret_in_result(ctx, &effects);
+    let unsafe_to_keep = step_cache::secret_in_result(ctx, &effects)
+        .map(str::to_string)
+        .or_else(|| step_cache::secret_in_output_files(ctx, declared, &script));
     if let Some(reason) = unsafe_to_keep.filter(|_| result.outcome == Outcome::Success) {
         ctx.shared.system_line(
             ctx.key,

@@ -62,8 +62,18 @@ pub fn read(scratch: &Path) -> Vec<SessionLeader> {
 }
 
 /// Live processes in any of `leaders`' sessions that started no earlier
-/// than their leader (so they belong to it, not to a reused pid).
+/// than their leader. A leader whose pid now belongs to another process
+/// (one that started at another time) is skipped: its pid was reused, and
+/// the kernel reuses a session leader's pid only once nothing is left in
+/// its session.
 pub fn members(leaders: &[SessionLeader]) -> Vec<i32> {
+    let leaders: Vec<SessionLeader> = leaders
+        .iter()
+        .filter(|leader| {
+            process_tree::start_time(leader.pid).is_none_or(|started| started == leader.started)
+        })
+        .copied()
+        .collect();
     if leaders.is_empty() {
         return Vec::new();
     }

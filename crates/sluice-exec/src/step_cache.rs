@@ -25,7 +25,9 @@ pub const STEP_KIND: &str = "step";
 pub const MISS_KIND: &str = "step-miss";
 
 /// Changes whenever the key's recipe changes, so old entries stop matching.
-const KEY_FORMAT: u32 = 1;
+/// 2: entries are never made of steps that leave secrets behind (entries of
+/// format 1 may hold them, so they must not be hit).
+const KEY_FORMAT: u32 = 2;
 
 /// Which step an entry belongs to, to compare a miss with earlier entries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,6 +130,9 @@ pub(crate) fn lookup(
         Err(e) => return Lookup::Unavailable(e.to_string()),
     };
     let payload = entry.and_then(|e| serde_json::from_value::<StepPayload>(e.payload).ok());
+    // An entry that holds a value that is secret in this run (whatever
+    // run made it) is never replayed.
+    let payload = payload.filter(|p| secret_in_result(ctx, &p.effects).is_none());
     if let Some(payload) = payload {
         match replay(ctx, state, cache, script, &payload) {
             Ok(bytes) => {
@@ -368,6 +373,34 @@ pub(crate) fn secret_in_result(ctx: &StepContext, effects: &Effects) -> Option<&
         }
     }
     None
+}
+
+/// Why the step's output files must not be cached: one of them holds a
+/// secret (a token written to `.npmrc`, say). Read only when the run has
+/// secrets at all.
+pub(crate) fn secret_in_output_files(
+    ctx: &StepContext,
+    declared: &StepCache,
+    script: &Script,
+) -> Option<String> {
+    let no_secrets = ctx.shared.masker.read().is_ok_and(|m| m.is_empty());
+    if no_secrets || declared.outputs.is_empty() {
+        return None;
+    }
+    let patterns: Vec<String> = declared.outputs.iter().map(|o| o.value.clone()).collect();
+    let files = sluice_glob::walk_matches(&script.cwd, &patterns).ok()?;
+    files.into_iter().find_map(|file| {
+        let bytes = std::fs::read(&file).ok()?;
+        ctx.shared
+            .has_secret(&String::from_utf8_lossy(&bytes))
+            .then(|| {
+                let shown = file.strip_prefix(&script.cwd).unwrap_or(&file);
+                format!(
+                    "its output file {} holds a secret, which the cache would keep in clear",
+                    shown.display()
+                )
+            })
+    })
 }
 
 /// Everything the key is made of.

@@ -92,6 +92,8 @@ pub(crate) struct SplitLine {
     pieces: PieceMasker,
     /// Inside a line that was split.
     splitting: bool,
+    /// Inside a split `::add-mask::` line: nothing of it is shown.
+    hiding: bool,
 }
 
 impl SplitLine {
@@ -109,7 +111,17 @@ impl SplitLine {
             return;
         }
         let last = end == LineEnd::Complete;
+        if !self.splitting && piece.trim_start().starts_with("::add-mask::") {
+            // A value to mask too long to keep whole: all of it is hidden
+            // (it cannot be registered, but it is never shown).
+            self.hiding = true;
+            log_line(ctx, effects, stream, MASK);
+        }
         self.splitting = !last;
+        if self.hiding {
+            self.hiding = !last;
+            return;
+        }
         let shown = match ctx.shared.masker.read() {
             Ok(masker) => self.pieces.push(&masker, piece, last),
             Err(_) => MASK.to_string(),

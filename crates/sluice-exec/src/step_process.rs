@@ -180,10 +180,7 @@ fn spawn_reader(stream: impl Read + Send + 'static, kind: Stream, tx: SyncSender
                         buffer.clear();
                     } else {
                         // Cut between characters, never inside one.
-                        let whole = match std::str::from_utf8(&buffer) {
-                            Err(e) if e.error_len().is_none() => e.valid_up_to(),
-                            _ => buffer.len(),
-                        };
+                        let whole = complete_characters_len(&buffer);
                         send_line(&tx, &mut listening, kind, &buffer[..whole], LineEnd::Split);
                         buffer.drain(..whole);
                     }
@@ -192,6 +189,30 @@ fn spawn_reader(stream: impl Read + Send + 'static, kind: Stream, tx: SyncSender
         }
         let _ = tx.send(Message::ReaderDone);
     });
+}
+
+/// How much of `bytes` ends on a character boundary: an unfinished UTF-8
+/// sequence at the end (whatever comes before it) waits for the rest.
+fn complete_characters_len(bytes: &[u8]) -> usize {
+    let tail = bytes.len().saturating_sub(3);
+    for start in (tail..bytes.len()).rev() {
+        let byte = bytes[start];
+        if byte & 0b1100_0000 == 0b1000_0000 {
+            continue; // a continuation byte: look further back
+        }
+        let needed = match byte {
+            0xC0..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF7 => 4,
+            _ => 1,
+        };
+        return if bytes.len() - start < needed {
+            start
+        } else {
+            bytes.len()
+        };
+    }
+    bytes.len()
 }
 
 fn send_line(
@@ -230,8 +251,10 @@ fn supervise(
         }
         if status.is_some() && drain_until.is_some_and(|d| Instant::now() >= d) {
             // Stop waiting for background writers, but keep what already
-            // arrived (handling a long line may have taken the whole wait).
-            while let Ok(message) = rx.try_recv() {
+            // arrived (handling a long line may have taken the whole wait);
+            // no more than was queued, or a chatty background process
+            // would keep the step going forever.
+            for message in rx.try_iter().take(CHANNEL_LINES) {
                 if let Message::Line(stream, line, end) = message {
                     on_line(stream, &line, end);
                 }
@@ -295,4 +318,24 @@ fn supervise(
 /// A cancel check for a token (the common case).
 pub fn token_level(token: &CancelToken) -> impl Fn() -> CancelLevel + '_ {
     move || token.level()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::complete_characters_len;
+
+    #[test]
+    fn a_split_never_cuts_a_character() {
+        let euro = "€".as_bytes(); // three bytes
+        let mut text = b"ab".to_vec();
+        text.extend_from_slice(&euro[..2]);
+        assert_eq!(complete_characters_len(&text), 2);
+        // Whatever invalid bytes come earlier.
+        let mut invalid = vec![0xFF, b'x'];
+        invalid.extend_from_slice(&euro[..1]);
+        assert_eq!(complete_characters_len(&invalid), 2);
+        assert_eq!(complete_characters_len("a€".as_bytes()), 4);
+        assert_eq!(complete_characters_len(b"plain"), 5);
+        assert_eq!(complete_characters_len(&[]), 0);
+    }
 }

@@ -151,16 +151,24 @@ impl History {
 
 /// Creates `dir` (and its parents) if needed and makes it private to this
 /// user: the history holds logs, so nobody else may enter it. A directory
-/// of ours that others could enter (made by an older Sluice) is closed.
+/// of ours that others could enter (made by an older Sluice) is closed;
+/// one of another user's is refused. (The cache directory follows the
+/// same rules, in `sluice-cache`.)
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
     fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)?;
-    if fs::metadata(dir)?.permissions().mode() & 0o077 != 0 {
-        // Fails only for someone else's directory, which is theirs to set.
-        let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o700));
+    let metadata = fs::metadata(dir)?;
+    // Someone else's directory could hold a planted database: never use one.
+    if metadata.uid() != nix::unistd::geteuid().as_raw() {
+        return Err(std::io::Error::other(
+            "it belongs to another user; the history must be in a directory of this user's own",
+        ));
+    }
+    if metadata.permissions().mode() & 0o077 != 0 {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
     }
     Ok(())
 }

@@ -48,7 +48,10 @@ pub fn inert(text: &str, keep_colors: bool) -> Cow<'_, str> {
 /// Whether `c` would be obeyed by a terminal rather than shown. Tabs and
 /// line feeds only move on to where the next text goes, so they stay.
 fn is_control(c: char) -> bool {
-    (c.is_control() && c != '\t' && c != '\n') || matches!(c, '\u{2028}' | '\u{2029}')
+    (c.is_control() && c != '\t' && c != '\n')
+        // Line and paragraph separators, and the bidirectional overrides
+        // and isolates, which make a line read other than it is.
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// The control character `c` as text that shows it, or `c` itself.
@@ -140,6 +143,7 @@ mod tests {
             ("tab\tkept", "tab\tkept"),
             ("c1 \u{9b}31m csi", "c1 \\u{9b}31m csi"),
             ("del\u{7f}", "del␡"),
+            ("abc\u{202e}fed", "abc\\u{202e}fed"),
         ] {
             assert_eq!(inert(raw, true), shown, "{raw:?}");
             assert_eq!(inert(raw, false), shown, "{raw:?}");

@@ -114,8 +114,7 @@ impl LocalBackend {
                 continue;
             };
             let modified = metadata.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-            let writer_gone = writer_is_gone(&file.file_name().to_string_lossy());
-            if age(now, modified) <= older_than && !writer_gone {
+            if !older_than.is_zero() && age(now, modified) <= older_than {
                 continue;
             }
             let path = file.path();
@@ -152,36 +151,5 @@ impl LocalBackend {
             }
         }
         Ok(())
-    }
-}
-
-/// Whether the process that made a staging file (its pid is in the name,
-/// see `unique_name`) has exited: then nobody will ever finish the file.
-/// A pid used again since keeps the file until it is old enough.
-fn writer_is_gone(name: &str) -> bool {
-    let mut fields = name.rsplit('-');
-    let (Some(_clock), Some(_counter), Some(pid)) = (fields.next(), fields.next(), fields.next())
-    else {
-        return false;
-    };
-    let Ok(pid) = u32::from_str_radix(pid, 16) else {
-        return false;
-    };
-    pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_staging_file_of_a_process_that_exited_is_known_as_such() {
-        let own = format!("blob-{:x}-1-2", std::process::id());
-        assert!(!writer_is_gone(&own));
-        let mut child = std::process::Command::new("true").spawn().unwrap();
-        let pid = child.id();
-        child.wait().unwrap();
-        assert!(writer_is_gone(&format!("blob-{pid:x}-0-ff")));
-        assert!(!writer_is_gone("not-a-staging-name"));
     }
 }

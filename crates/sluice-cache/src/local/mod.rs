@@ -96,7 +96,9 @@ impl LocalBackend {
 
 /// Creates the cache directory if needed and makes it private to this
 /// user (cached files and logs are nobody else's business). One of ours
-/// that others could enter (made by an older Sluice) is closed.
+/// that others could enter (made by an older Sluice) is closed; one of
+/// another user's is refused. (The history's directory follows the same
+/// rules, in `sluice-store`.)
 fn create_private_dir(dir: &Path) -> Result<(), CacheError> {
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
     let failed = |source| CacheError::io("create directory", dir, source);
@@ -109,9 +111,15 @@ fn create_private_dir(dir: &Path) -> Result<(), CacheError> {
     if !metadata.is_dir() {
         return Err(failed(std::io::Error::other("it is not a directory")));
     }
+    // Someone else's directory could hold planted entries and blobs, and
+    // could read the private digest key: never use one.
+    if std::os::unix::fs::MetadataExt::uid(&metadata) != nix::unistd::geteuid().as_raw() {
+        return Err(failed(std::io::Error::other(
+            "it belongs to another user; the cache must be a directory of this user's own",
+        )));
+    }
     if metadata.permissions().mode() & 0o077 != 0 {
-        // Fails only for someone else's directory, which is theirs to set.
-        let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o700));
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(failed)?;
     }
     Ok(())
 }

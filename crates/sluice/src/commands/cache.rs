@@ -140,6 +140,8 @@ fn ls(cache: &Cache, json: bool, all: bool) -> Result<ExitStatus> {
     ));
     for entry in &entries {
         let (kind, what) = describe(entry);
+        // Keys and names come from workflows.
+        let what = crate::terminal_text::inert(&what, false);
         crate::output::line(&format!(
             "{kind:8}  {:>9}  {:20}  {:20}  {what}",
             bytes(entry.size),

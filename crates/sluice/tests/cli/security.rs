@@ -119,6 +119,9 @@ jobs:
         run: echo "token=${{ secrets.TOKEN }}" >> "$GITHUB_OUTPUT"
         cache: {inputs: [README]}
       - run: echo "got ${{ steps.leak.outputs.token }}"
+      - run: printf '%s' "$TOKEN" > token.txt
+        env: {TOKEN: "${{ secrets.TOKEN }}"}
+        cache: {inputs: [README], outputs: [token.txt]}
 "#,
     )
     .file("README", "hello\n")
@@ -127,12 +130,18 @@ jobs:
     for _ in 0..2 {
         let (out, events) = repo.run_json("ci", &["--secret", &format!("TOKEN={secret}")]);
         out.assert_code(0);
-        assert_eq!(step_cache_results(&events), ["miss"], "never a hit");
+        assert_eq!(step_cache_results(&events), ["miss", "miss"], "never a hit");
         let lines = log_lines(&events);
         assert!(lines.iter().any(|l| l == "got ***"), "{lines:?}");
         assert!(
             lines.iter().any(|l| l.contains("not cached: its outputs")),
             "the reason is shown: {lines:?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("not cached: its output file token.txt holds a secret")),
+            "{lines:?}"
         );
         assert!(!out.stdout.contains(secret));
     }

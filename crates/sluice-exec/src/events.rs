@@ -258,6 +258,18 @@ pub enum Event {
         expires_at: Timestamp,
         at: Timestamp,
     },
+    /// A step used a remote action (or a job a remote reusable workflow):
+    /// the commit it ran at, and how it was made available.
+    ActionResolved {
+        job: JobKey,
+        step: Option<usize>,
+        /// As written (`owner/repo[/path]@ref`).
+        uses: String,
+        commit: String,
+        /// `fetched`, `cached` or `offline` (see `remote::Origin`).
+        origin: String,
+        at: Timestamp,
+    },
     RunFinished {
         result: Outcome,
         duration_ms: u64,

@@ -13,6 +13,7 @@ mod job;
 pub mod mask;
 pub mod process_tree;
 pub mod reaper;
+pub mod remote;
 pub mod run_spec;
 pub mod runner_env;
 pub mod scheduler;
@@ -29,7 +30,9 @@ pub mod workflow_commands;
 pub mod workspace;
 
 pub use actions::artifact_name::{InvalidArtifactName, check_artifact_name};
-pub use actions::{ARTIFACT_KIND, remove_expired_artifacts};
+pub use actions::{
+    ARTIFACT_KIND, NativeActions, remove_expired_artifacts, vendored_in as vendored_action_dir,
+};
 pub use cancel::{CancelLevel, CancelToken};
 pub use events::{Event, EventSink, Outcome};
 pub use run_spec::{Isolation, RunSpec};

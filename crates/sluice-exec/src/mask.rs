@@ -382,7 +382,8 @@ fn base64_variants(value: &str, out: &mut Vec<String>) {
     }
 }
 
-fn base64(bytes: &[u8]) -> String {
+/// Standard Base64 with padding.
+pub(crate) fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {

@@ -61,6 +61,11 @@ pub struct RunSpec {
     /// The content-addressed cache (step cache and `actions/cache`);
     /// `None` when it could not be opened (steps then run uncached).
     pub cache: Option<std::sync::Arc<sluice_cache::Cache>>,
+    /// Fetches remote actions and reusable workflows; `None` runs only
+    /// local, vendored and native ones.
+    pub remote: Option<std::sync::Arc<crate::remote::RemoteStore>>,
+    /// Which actions run natively rather than fetched.
+    pub native_actions: crate::actions::NativeActions,
     /// Sluice's own executable, to start the watcher that stops the run's
     /// processes if Sluice dies ([`crate::reaper`]); `None` runs without it.
     pub reaper_exe: Option<PathBuf>,

@@ -166,6 +166,7 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
         jobs: job_infos(&nodes),
         at: now(),
     });
+    crate::actions::prefetch(&shared);
 
     let (tx, rx) = channel::<(usize, usize, JobReport, Instant, Instant)>();
     // Job instances go to worker threads that take one after another: a

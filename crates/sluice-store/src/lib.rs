@@ -17,6 +17,7 @@
 //! recorded: the next [`History::open`] marks its run `interrupted` and
 //! imports its spooled lines.
 
+mod action_queries;
 mod artifact_queries;
 mod cache_queries;
 mod database;
@@ -37,6 +38,7 @@ mod sql_values;
 mod status;
 pub mod timestamp;
 
+pub use action_queries::ActionRecord;
 pub use artifact_queries::ArtifactRecord;
 pub use error::StoreError;
 pub use history::{History, NewRun};

@@ -27,6 +27,10 @@ const MIGRATIONS: &[Migration] = &[
         version: 3,
         sql: include_str!("migrations/0003_artifacts.sql"),
     },
+    Migration {
+        version: 4,
+        sql: include_str!("migrations/0004_run_actions.sql"),
+    },
 ];
 
 /// The schema version this build writes.

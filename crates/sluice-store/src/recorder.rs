@@ -574,6 +574,30 @@ impl RecorderState {
                 .map_err(|e| db.error("record a cache save", e))?;
                 Ok(())
             }),
+            Event::ActionResolved {
+                job,
+                step,
+                uses,
+                commit,
+                origin,
+                at,
+            } => self.db.write("record an action", |db| {
+                db.execute(
+                    "INSERT INTO run_actions (run_id, job_key, step_index, uses, commit_sha, origin, at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        run_id,
+                        job,
+                        step.map(|s| s as i64),
+                        uses,
+                        commit,
+                        origin,
+                        to_sql_u64(*at)
+                    ],
+                )
+                .map_err(|e| db.error("record an action", e))?;
+                Ok(())
+            }),
             Event::ArtifactUploaded {
                 job,
                 step,

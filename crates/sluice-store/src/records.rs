@@ -47,6 +47,9 @@ pub struct RunDetail {
     pub jobs: Vec<JobRecord>,
     pub annotations: Vec<AnnotationRecord>,
     pub step_summaries: Vec<StepSummaryRecord>,
+    /// The remote actions and reusable workflows used, and their commits.
+    #[serde(default)]
+    pub actions: Vec<crate::action_queries::ActionRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

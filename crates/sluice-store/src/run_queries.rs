@@ -122,6 +122,7 @@ impl History {
                 jobs: read_jobs(db, run_id)?,
                 annotations: read_annotations(db, run_id)?,
                 step_summaries: read_step_summaries(db, run_id)?,
+                actions: crate::action_queries::read_actions(db, run_id)?,
             })
         })
     }

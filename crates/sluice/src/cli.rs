@@ -52,6 +52,8 @@ pub enum Command {
     Cache(CacheArgs),
     /// A run's artifacts (actions/upload-artifact): ls, get.
     Artifacts(ArtifactsArgs),
+    /// Remote actions and reusable workflows: pull (prefetch), ls.
+    Actions(ActionsArgs),
     /// Internal: the watcher that stops a run's processes if Sluice dies.
     #[command(name = "__reap", hide = true)]
     Reap {
@@ -225,6 +227,32 @@ pub enum ArtifactsCommand {
         name: String,
         /// Where to put its files.
         dir: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ActionsArgs {
+    #[command(subcommand)]
+    pub command: ActionsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ActionsCommand {
+    /// Fetch every remote action and reusable workflow the repository's
+    /// workflows use (nested ones included) into the cache, for offline runs.
+    Pull {
+        /// Secrets (for a token to private repositories), as for `run`.
+        #[arg(long = "secret", value_name = "NAME=VALUE")]
+        secrets: Vec<String>,
+        /// A .env file of secrets.
+        #[arg(long = "secret-file", value_name = "FILE")]
+        secret_files: Vec<std::path::PathBuf>,
+    },
+    /// List the actions in the cache and the commits they are at.
+    Ls {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -24,6 +24,21 @@ struct File {
     in_place: Option<bool>,
     #[serde(default)]
     vars: IndexMap<String, String>,
+    /// Where `uses: owner/repo@ref` is fetched from.
+    actions_server: Option<String>,
+    /// Patterns of the remote actions and reusable workflows that may run.
+    allowed_actions: Option<Vec<String>>,
+    /// `false`, or a table of action names to `true`/`false`.
+    native_actions: Option<NativeSetting>,
+    /// The secret holding a token for private action repositories.
+    actions_token_secret: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum NativeSetting {
+    All(bool),
+    Each(IndexMap<String, bool>),
 }
 
 /// The settings a command runs with.
@@ -45,6 +60,22 @@ pub struct Config {
     pub cache_max_age: Duration,
     /// Jobs run in the working tree rather than in snapshots of it.
     pub in_place: bool,
+    /// How `uses:` reaches remote actions and reusable workflows.
+    pub actions: ActionsConfig,
+}
+
+/// The settings for remote actions and reusable workflows.
+#[derive(Debug, Clone)]
+pub struct ActionsConfig {
+    /// The base URL under which `OWNER/REPO` is a git repository.
+    pub server: String,
+    pub allowed: Option<Vec<String>>,
+    /// Whether actions with a native version run natively, and exceptions.
+    pub native_default: bool,
+    pub native_overrides: Vec<(String, bool)>,
+    /// The secret whose value is the token for private repositories; by
+    /// default `SLUICE_ACTIONS_TOKEN`, else `GITHUB_TOKEN`, when given.
+    pub token_secret: Option<String>,
 }
 
 /// Flag values that override everything else.
@@ -126,7 +157,24 @@ impl Config {
             }
             None => file.in_place.unwrap_or(false),
         };
+        let server = env_text("SLUICE_ACTIONS_SERVER")
+            .or(file.actions_server)
+            .unwrap_or_else(|| sluice_exec::remote::DEFAULT_SERVER.to_string());
+        check_server_url(&server)?;
+        let (native_default, native_overrides) = match file.native_actions {
+            None => (true, Vec::new()),
+            Some(NativeSetting::All(on)) => (on, Vec::new()),
+            Some(NativeSetting::Each(each)) => (true, each.into_iter().collect()),
+        };
+        let actions = ActionsConfig {
+            server,
+            allowed: file.allowed_actions,
+            native_default,
+            native_overrides,
+            token_secret: file.actions_token_secret,
+        };
         Ok(Config {
+            actions,
             in_place,
             state_dir,
             cache_dir,
@@ -141,6 +189,18 @@ impl Config {
             vars,
         })
     }
+}
+
+/// An actions server must be a URL git can fetch from.
+fn check_server_url(server: &str) -> Result<()> {
+    let schemes = ["https://", "http://", "file://", "ssh://", "git://"];
+    if schemes.iter().any(|s| server.starts_with(s)) && server.len() > 8 {
+        return Ok(());
+    }
+    bail!(
+        "actions server '{server}' is not a URL git can fetch from (it must start with one of {}); set actions-server in sluice.toml or SLUICE_ACTIONS_SERVER",
+        schemes.join(", ")
+    )
 }
 
 /// A size with an optional unit: `1048576`, `500MB`, `10GiB`, `2 gb`.

@@ -63,6 +63,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Logs(args) => commands::history::logs(&cwd, args, cli.color),
         Command::Cache(args) => commands::cache::run(&cwd, args),
         Command::Artifacts(args) => commands::artifacts::run(&cwd, args),
+        Command::Actions(args) => commands::actions::run(&cwd, args),
         Command::Reap { prefix, scratch } => {
             sluice_exec::reaper::run_reaper(prefix, scratch.as_deref());
             Ok(ExitStatus::Success)

@@ -1,8 +1,9 @@
-//! `uses:` steps. Sluice runs the common actions natively instead of
-//! fetching their code (`cache`, `checkout`, the setup actions, artifacts),
-//! runs local actions (`./path`) and vendored copies of remote ones
-//! (`.sluice/actions/OWNER/REPO@REF`), and fails clearly on anything else:
-//! nothing is fetched from the network.
+//! `uses:` steps. Sluice runs local actions (`./path`), vendored copies of
+//! remote ones (`.sluice/actions/OWNER/REPO@REF`), the common actions
+//! natively (`cache`, `checkout`, the setup actions, artifacts; each can
+//! be turned off with `native-actions`), and any other remote action
+//! fetched from the actions server ([`crate::remote`]), after checking it
+//! against `allowed-actions`.
 
 pub(crate) mod artifact_name;
 mod artifacts;
@@ -19,7 +20,10 @@ use sluice_workflow::Token;
 use crate::cancel::CancelLevel;
 use crate::eval_host::{RunHost, Status};
 use crate::events::Outcome;
+use crate::events::{Event, now};
 use crate::job::JobState;
+use crate::remote::{Origin, RemoteError, RemoteRef, RemoteStore};
+use crate::run_spec::Shared;
 use crate::step::{StepContext, StepLimits, StepResult};
 
 pub(crate) use artifacts::RunArtifact;
@@ -29,6 +33,51 @@ pub(crate) use local::{PostNode, run_pre_steps};
 
 /// Where vendored copies of remote actions live, in the repository.
 pub const VENDOR_DIR: &str = ".sluice/actions";
+
+/// Which actions run natively rather than fetched (`native-actions` in
+/// sluice.toml: `false` fetches them all; a table turns single ones on or
+/// off, e.g. `"actions/setup-node" = false`).
+#[derive(Debug, Clone)]
+pub struct NativeActions {
+    default: bool,
+    /// Lower-cased action names (`owner/repo[/path]`).
+    overrides: std::collections::HashMap<String, bool>,
+}
+
+impl Default for NativeActions {
+    fn default() -> Self {
+        NativeActions::new(true, std::iter::empty())
+    }
+}
+
+impl NativeActions {
+    pub fn new(default: bool, overrides: impl IntoIterator<Item = (String, bool)>) -> Self {
+        NativeActions {
+            default,
+            overrides: overrides
+                .into_iter()
+                .map(|(name, on)| (name.to_ascii_lowercase(), on))
+                .collect(),
+        }
+    }
+
+    /// Whether `action` (lower-cased, without `@ref`) runs natively when
+    /// Sluice has a native version of it.
+    pub fn enabled(&self, action: &str) -> bool {
+        self.overrides.get(action).copied().unwrap_or(self.default)
+    }
+
+    /// Whether `uses` (`owner/repo[/path]@ref`) runs natively: Sluice has
+    /// a native version and it is not turned off.
+    pub fn runs_natively(&self, uses: &str) -> bool {
+        let action = uses
+            .split('@')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        NATIVE.contains(&action.as_str()) && self.enabled(&action)
+    }
+}
 
 /// A step that runs when the job ends.
 pub(crate) enum Post {
@@ -126,44 +175,171 @@ pub(crate) fn run(
     if let Some(dir) = vendored(ctx, uses) {
         return local::run(ctx, state, host, env, limits, uses, &dir, &inputs);
     }
-    match action.as_str() {
-        "actions/cache" => cache::run(
-            ctx,
-            state,
-            host,
-            &inputs,
-            version,
-            cache::Mode::RestoreThenSave,
-        ),
-        "actions/cache/restore" => {
-            cache::run(ctx, state, host, &inputs, version, cache::Mode::RestoreOnly)
-        }
-        "actions/cache/save" => cache::save_step(ctx, host, &inputs),
-        "actions/checkout" => checkout::run(ctx, state, &inputs),
-        "actions/setup-node"
-        | "actions/setup-python"
-        | "actions/setup-go"
-        | "actions/setup-java"
-        | "dtolnay/rust-toolchain"
-        | "actions-rs/toolchain" => toolchain::run(ctx, state, &action, version, &inputs),
-        "actions/upload-artifact" => artifacts::upload(ctx, &inputs, version),
-        "actions/download-artifact" => artifacts::download(ctx, &inputs),
-        _ => {
-            let (repo, path) = split_reference(&action);
-            let target = format!("{VENDOR_DIR}/{repo}@{version}");
-            StepResult::error(
+    let remote = ctx.shared.spec.remote.as_deref();
+    if let Some(remote) = remote
+        && let Ok(reference) = RemoteRef::parse(uses)
+        && !remote.settings().allowed.allows(&reference)
+    {
+        let refused = RemoteError::NotAllowed {
+            reference: uses.to_string(),
+            allowed: remote.settings().allowed.describe(),
+        };
+        return StepResult::error(ctx, &refused.to_string());
+    }
+    if ctx.shared.spec.native_actions.enabled(&action) {
+        let native = match action.as_str() {
+            "actions/cache" => Some(cache::run(
                 ctx,
-                &format!(
-                    "`uses: {uses}`: Sluice does not fetch actions from the network, and this one has no native implementation. Vendor it: put a copy of the action's repository at the ref you use in {target}{} (e.g. `git clone --depth 1 --branch {version} https://github.com/{repo} {target}`), or replace the step with a `run:` step",
-                    if path.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" (the action is in its {path}/ directory)")
-                    },
-                ),
-            )
+                state,
+                host,
+                &inputs,
+                version,
+                cache::Mode::RestoreThenSave,
+            )),
+            "actions/cache/restore" => Some(cache::run(
+                ctx,
+                state,
+                host,
+                &inputs,
+                version,
+                cache::Mode::RestoreOnly,
+            )),
+            "actions/cache/save" => Some(cache::save_step(ctx, host, &inputs)),
+            "actions/checkout" => Some(checkout::run(ctx, state, &inputs)),
+            "actions/setup-node"
+            | "actions/setup-python"
+            | "actions/setup-go"
+            | "actions/setup-java"
+            | "dtolnay/rust-toolchain"
+            | "actions-rs/toolchain" => Some(toolchain::run(ctx, state, &action, version, &inputs)),
+            "actions/upload-artifact" => Some(artifacts::upload(ctx, &inputs, version)),
+            "actions/download-artifact" => Some(artifacts::download(ctx, &inputs)),
+            _ => None,
+        };
+        if let Some(result) = native {
+            return result;
         }
     }
+    match remote {
+        Some(remote) => match fetched_action_dir(ctx, remote, uses) {
+            Ok(dir) => local::run(ctx, state, host, env, limits, uses, &dir, &inputs),
+            Err(error) => StepResult::error(ctx, &format!("`uses: {uses}`: {error}")),
+        },
+        None => StepResult::error(
+            ctx,
+            &format!(
+                "`uses: {uses}`: remote actions are not fetched in this run (no cache to keep them in); vendor a copy at {VENDOR_DIR}/{}@{version}",
+                split_reference(&action).0
+            ),
+        ),
+    }
+}
+
+/// The actions Sluice has a native version of.
+const NATIVE: &[&str] = &[
+    "actions/cache",
+    "actions/cache/restore",
+    "actions/cache/save",
+    "actions/checkout",
+    "actions/setup-node",
+    "actions/setup-python",
+    "actions/setup-go",
+    "actions/setup-java",
+    "dtolnay/rust-toolchain",
+    "actions-rs/toolchain",
+    "actions/upload-artifact",
+    "actions/download-artifact",
+];
+
+/// Resolves (and fetches) the remote actions the run's jobs use directly,
+/// all at once and in parallel, as the run starts: a tag then means one
+/// commit for the whole run, and the fetches overlap. Failures are left
+/// for the steps to report.
+pub(crate) fn prefetch(shared: &Shared) {
+    let Some(remote) = shared.spec.remote.as_deref() else {
+        return;
+    };
+    let spec = shared.spec;
+    let mut wanted: Vec<RemoteRef> = Vec::new();
+    for (id, job) in &spec.workflow.jobs {
+        if spec.selected_jobs.as_ref().is_some_and(|s| !s.contains(id)) {
+            continue;
+        }
+        let sluice_workflow::JobBody::Steps(steps) = &job.body else {
+            continue;
+        };
+        for step in steps {
+            let sluice_workflow::StepAction::Uses { uses, .. } = &step.action else {
+                continue;
+            };
+            let uses = &uses.value;
+            let native = spec.native_actions.runs_natively(uses);
+            if native || uses.contains("${{") || vendored_in(&spec.workspace, uses).is_some() {
+                continue;
+            }
+            if let Ok(reference) = RemoteRef::parse(uses)
+                && !wanted.iter().any(|w| {
+                    w.repository().eq_ignore_ascii_case(&reference.repository())
+                        && w.git_ref == reference.git_ref
+                })
+            {
+                wanted.push(reference);
+            }
+        }
+    }
+    // A few at a time: each is a `git` process or two.
+    for batch in wanted.chunks(8) {
+        std::thread::scope(|scope| {
+            for reference in batch {
+                scope.spawn(move || {
+                    let _ = remote.get(reference);
+                });
+            }
+        });
+    }
+}
+
+/// The directory of a fetched action, put in place in the run's scratch
+/// directory.
+fn fetched_action_dir(
+    ctx: &StepContext,
+    remote: &RemoteStore,
+    uses: &str,
+) -> Result<PathBuf, RemoteError> {
+    let reference = RemoteRef::parse(uses)?;
+    let fetched = remote.get(&reference)?;
+    ctx.shared.emit(Event::ActionResolved {
+        job: ctx.key.clone(),
+        step: Some(ctx.index),
+        uses: uses.to_string(),
+        commit: fetched.commit.clone(),
+        origin: fetched.origin.as_str().to_string(),
+        at: now(),
+    });
+    let short = &fetched.commit[..fetched.commit.len().min(12)];
+    let say = |line: String| ctx.shared.system_line(ctx.key, Some(ctx.index), &line);
+    say(format!(
+        "{uses}: commit {short} ({})",
+        match fetched.origin {
+            Origin::Fetched => "fetched",
+            Origin::Cached => "from the cache",
+            Origin::Offline => "from the cache; the actions server cannot be reached",
+        }
+    ));
+    if !reference.is_pinned() {
+        say(format!(
+            "warning: {uses} is pinned to `{}`, which can move; pin its full commit SHA ({}) to run exactly this code",
+            reference.git_ref, fetched.commit
+        ));
+    }
+    ctx.shared
+        .prepare_for_processes()
+        .map_err(|reason| RemoteError::Local {
+            action: "prepare the run's scratch directory",
+            reason,
+        })?;
+    let root = remote.place(&fetched, &ctx.shared.spec.temp_root.join("_actions"))?;
+    Ok(root.join(&reference.path))
 }
 
 /// The directory of a local action (`./x`, `../x`), relative to the
@@ -223,12 +399,14 @@ fn split_reference(action: &str) -> (String, String) {
 
 /// The vendored copy of `owner/repo[/path]@ref`, when there is one.
 fn vendored(ctx: &StepContext, uses: &str) -> Option<PathBuf> {
+    vendored_in(&ctx.shared.spec.workspace, uses)
+}
+
+/// The vendored copy of `uses` in the repository at `workspace`, if any.
+pub fn vendored_in(workspace: &std::path::Path, uses: &str) -> Option<PathBuf> {
     let (action, version) = uses.split_once('@')?;
     let (repo, path) = split_reference(action);
-    let dir = ctx
-        .shared
-        .spec
-        .workspace
+    let dir = workspace
         .join(VENDOR_DIR)
         .join(format!("{repo}@{version}"))
         .join(path);

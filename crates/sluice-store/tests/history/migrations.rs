@@ -7,7 +7,7 @@ fn a_fresh_state_dir_gets_the_current_schema() {
     let state = state_dir();
     let nested = state.path().join("a/b/state");
     let history = History::open(&nested).unwrap();
-    assert_eq!(history.schema_version().unwrap(), 3);
+    assert_eq!(history.schema_version().unwrap(), 4);
     assert!(nested.join("history.sqlite").is_file());
     assert_eq!(history.database_path(), nested.join("history.sqlite"));
     assert!(history.recovered_on_open().is_empty());
@@ -33,6 +33,7 @@ fn a_fresh_state_dir_gets_the_current_schema() {
             "cache_events",
             "jobs",
             "logs",
+            "run_actions",
             "runs",
             "step_summaries",
             "steps"
@@ -49,7 +50,7 @@ fn reopening_keeps_runs_and_the_schema() {
         recorder.finish(Some(0)).unwrap();
     }
     let history = History::open(state.path()).unwrap();
-    assert_eq!(history.schema_version().unwrap(), 3);
+    assert_eq!(history.schema_version().unwrap(), 4);
     let runs = history.list_runs(&RunQuery::default()).unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].exit_code, Some(0));
@@ -69,7 +70,7 @@ fn a_database_from_a_newer_sluice_is_refused() {
             error,
             StoreError::SchemaTooNew {
                 found: 99,
-                supported: 3,
+                supported: 4,
                 ..
             }
         ),
@@ -79,7 +80,7 @@ fn a_database_from_a_newer_sluice_is_refused() {
 }
 
 #[test]
-fn a_version_2_database_gains_the_artifacts_table_and_keeps_its_runs() {
+fn a_version_2_database_gains_the_later_tables_and_keeps_its_runs() {
     let state = state_dir();
     let history = History::open(state.path()).unwrap();
     let recorder = history.start_run(new_run(REPO)).unwrap();
@@ -87,12 +88,13 @@ fn a_version_2_database_gains_the_artifacts_table_and_keeps_its_runs() {
     drop(history);
     // Make the file what a version-2 Sluice left behind.
     let conn = rusqlite::Connection::open(state.path().join("history.sqlite")).unwrap();
-    conn.execute_batch("DROP TABLE artifacts").unwrap();
+    conn.execute_batch("DROP TABLE artifacts; DROP TABLE run_actions")
+        .unwrap();
     conn.pragma_update(None, "user_version", 2).unwrap();
     drop(conn);
 
     let history = History::open(state.path()).unwrap();
-    assert_eq!(history.schema_version().unwrap(), 3);
+    assert_eq!(history.schema_version().unwrap(), 4);
     let runs = history
         .list_runs(&RunQuery {
             repository: Some(REPO.into()),

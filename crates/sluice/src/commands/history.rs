@@ -178,6 +178,22 @@ pub fn show(cwd: &Path, args: &ShowArgs, color_choice: ColorChoice) -> Result<Ex
             ));
         }
     }
+    if !run.actions.is_empty() {
+        out.push_str("\n  actions:\n");
+        for action in &run.actions {
+            let origin = match action.origin.as_str() {
+                "fetched" => "",
+                "offline" => ", from the cache (offline)",
+                _ => ", from the cache",
+            };
+            out.push_str(&format!(
+                "    {} → {}  ({}{origin})\n",
+                action.uses,
+                action.commit,
+                action.jobs.join(", ")
+            ));
+        }
+    }
     if run.critical_path.len() > 1 {
         out.push_str(&format!(
             "\n  critical path: {}\n",

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod actions;
 pub mod artifacts;
 pub mod cache;
 pub mod expr;

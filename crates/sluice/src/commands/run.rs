@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use sluice_exec::events::Fanout;
 use sluice_exec::git::ReadOptions;
-use sluice_exec::{CancelToken, EventSink, Isolation, Outcome, RunSpec};
+use std::sync::Arc;
+
+use sluice_exec::remote::{AllowList, RemoteSettings, RemoteStore};
+use sluice_exec::{CancelToken, EventSink, Isolation, NativeActions, Outcome, RunSpec};
 use sluice_plan::{Plan, PlanRequest, build_plan};
 use sluice_workflow::{ParseOptions, Parsed, Workflow};
 
@@ -90,6 +93,13 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
             base_env: base_env(),
             tracking_prefix,
             reaper_exe: Some(exe.clone()),
+            remote: cache
+                .as_ref()
+                .map(|cache| Arc::new(remote_store(&config, &secrets, cache.clone()))),
+            native_actions: NativeActions::new(
+                config.actions.native_default,
+                config.actions.native_overrides.clone(),
+            ),
             cache: cache.clone(),
         };
         let color = render::use_color(color_choice, std::io::stdout().is_terminal());
@@ -238,6 +248,29 @@ pub fn open_cache(config: &Config) -> Result<std::sync::Arc<sluice_cache::Cache>
         )
     })?;
     Ok(std::sync::Arc::new(cache))
+}
+
+/// Fetches remote actions and workflows as configured, with the token
+/// from the run's secrets.
+pub fn remote_store(
+    config: &Config,
+    secrets: &indexmap::IndexMap<String, String>,
+    cache: Arc<sluice_cache::Cache>,
+) -> RemoteStore {
+    let token = match &config.actions.token_secret {
+        Some(name) => secrets.get(name),
+        None => secrets
+            .get("SLUICE_ACTIONS_TOKEN")
+            .or_else(|| secrets.get("GITHUB_TOKEN")),
+    };
+    RemoteStore::new(
+        RemoteSettings {
+            server: config.actions.server.clone(),
+            allowed: AllowList::new(config.actions.allowed.clone()),
+            token: token.cloned(),
+        },
+        cache,
+    )
 }
 
 /// `--job ID`: those jobs and everything they need, transitively.

@@ -108,7 +108,8 @@ impl EventSink for PlainView {
             }
             Event::StepSummary { .. }
             | Event::CacheSaved { .. }
-            | Event::ArtifactUploaded { .. } => {
+            | Event::ArtifactUploaded { .. }
+            | Event::ActionResolved { .. } => {
                 return;
             }
             Event::CacheLookup {

@@ -2,6 +2,8 @@
 
 mod actions_artifacts;
 mod caching;
+mod git_server;
+mod remote_actions;
 mod run_engine;
 mod security;
 mod services_isolation;

@@ -264,6 +264,9 @@ fn sluice_command(dir: &Path, args: &[&str]) -> Command {
         .env_remove("RUST_BACKTRACE")
         .env_remove("SLUICE_STATE_DIR")
         .env_remove("SLUICE_JOBS")
+        // Never the internet: remote actions come from a loopback server
+        // a test starts, or from nowhere (a closed port).
+        .env("SLUICE_ACTIONS_SERVER", "http://127.0.0.1:9")
         .env(
             "SLUICE_CACHE_DIR",
             dir.parent().unwrap_or(dir).join("cache"),

@@ -6,7 +6,8 @@
 //! matches any run of characters (`actions/*`, `my-org/*`, `*`); without
 //! `@REF`, or with `@*`, any ref is allowed; otherwise the ref must be the
 //! one given (a tag, branch or full SHA). Names compare without regard to
-//! case, as GitHub's do; refs exactly.
+//! case, as GitHub's do; refs exactly. A pattern starting with `!` blocks
+//! what it matches, whatever else allows it (`my-org/*`, `!my-org/old@*`).
 
 use super::reference::RemoteRef;
 
@@ -29,16 +30,26 @@ impl AllowList {
         if !reference.path.is_empty() {
             name = format!("{name}/{}", reference.path);
         }
-        patterns.iter().any(|pattern| {
+        let matches = |pattern: &str| {
             let (name_pattern, ref_pattern) = match pattern.rsplit_once('@') {
                 Some((n, r)) => (n, Some(r)),
-                None => (pattern.as_str(), None),
+                None => (pattern, None),
             };
             wildcard_match(
                 &name_pattern.to_ascii_lowercase(),
                 &name.to_ascii_lowercase(),
             ) && ref_pattern.is_none_or(|r| r == "*" || r == reference.git_ref)
-        })
+        };
+        // `!pattern` blocks what it matches, whatever else allows it.
+        let blocked = patterns
+            .iter()
+            .filter_map(|p| p.strip_prefix('!'))
+            .any(|p| matches(p));
+        !blocked
+            && patterns
+                .iter()
+                .filter(|p| !p.starts_with('!'))
+                .any(|p| matches(p))
     }
 
     /// The patterns, for messages.
@@ -98,5 +109,8 @@ mod tests {
         assert!(allowed(&["*"], "x/y@z"));
         assert!(!allowed(&[], "x/y@z"));
         assert!(allowed(&["*/*-action@*"], "someone/lint-action@v1"));
+        assert!(!allowed(&["my-org/*", "!my-org/old@*"], "my-org/old@v1"));
+        assert!(allowed(&["my-org/*", "!my-org/old@*"], "my-org/new@v1"));
+        assert!(!allowed(&["!x/y@*"], "a/b@v1"), "only blocks allow nothing");
     }
 }

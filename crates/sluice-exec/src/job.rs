@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use indexmap::IndexMap;
 use sluice_expr::Value;
+use sluice_workflow::Workflow;
 use sluice_workflow::{Job, TokenKind};
 
 use crate::cancel::{CancelLevel, CancelToken};
@@ -24,6 +25,13 @@ const DEFAULT_JOB_TIMEOUT: Duration = Duration::from_secs(360 * 60);
 pub(crate) struct JobInstance<'a> {
     pub key: JobKey,
     pub job: &'a Job,
+    /// The workflow the job is written in (its `env` and `defaults`).
+    pub workflow: &'a Workflow,
+    /// The `inputs` context (a called workflow's, for its jobs).
+    pub inputs: Value,
+    /// The `secrets` context of a called workflow's job; `None` for the
+    /// run's own.
+    pub secrets: Option<IndexMap<String, String>>,
     pub matrix: Value,
     pub strategy: Value,
     /// The `needs` context: `{id: {result, outputs}}`.
@@ -137,9 +145,12 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
     }
     let mut contexts: IndexMap<String, Value> = IndexMap::new();
     contexts.insert("github".into(), github);
-    contexts.insert("inputs".into(), shared.inputs.clone());
+    contexts.insert("inputs".into(), instance.inputs.clone());
     contexts.insert("vars".into(), string_object(&spec.vars));
-    contexts.insert("secrets".into(), secrets_context(&spec.secrets));
+    contexts.insert(
+        "secrets".into(),
+        secrets_context(instance.secrets.as_ref().unwrap_or(&spec.secrets)),
+    );
     contexts.insert("matrix".into(), instance.matrix.clone());
     contexts.insert("strategy".into(), instance.strategy.clone());
     contexts.insert("needs".into(), instance.needs.clone());
@@ -152,7 +163,7 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
 
     // env: the workflow's, then the job's on top; each sees what came before.
     let mut job_env = IndexMap::new();
-    for token in [spec.workflow.env.as_ref(), job.env.as_ref()]
+    for token in [instance.workflow.env.as_ref(), job.env.as_ref()]
         .into_iter()
         .flatten()
     {
@@ -267,6 +278,7 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
         shared,
         key,
         job,
+        instance.workflow,
         &mut state,
         &cancel_level,
         &workspace,
@@ -288,6 +300,7 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
             shared,
             key,
             job,
+            workflow: instance.workflow,
             step,
             index,
             cancel_level: &cancel_level,
@@ -317,7 +330,14 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
             .insert("job".into(), job_context(status, &services_context));
     }
 
-    run_posts(shared, key, job, &mut state, &cancel_level);
+    run_posts(
+        shared,
+        key,
+        job,
+        instance.workflow,
+        &mut state,
+        &cancel_level,
+    );
 
     // Whatever the job's steps left running (servers, daemons) ends with
     // it, then its services (whose clients are gone by then).
@@ -352,6 +372,7 @@ fn run_posts(
     shared: &Shared,
     key: &JobKey,
     job: &Job,
+    workflow: &Workflow,
     state: &mut JobState,
     cancel_level: &dyn Fn() -> CancelLevel,
 ) {
@@ -367,6 +388,7 @@ fn run_posts(
             shared,
             key,
             job,
+            workflow,
             step,
             index,
             cancel_level,
@@ -422,8 +444,10 @@ fn failed() -> JobReport {
 /// What Sluice cannot do for this job yet, if anything.
 fn unsupported(job: &Job) -> Option<String> {
     if let sluice_workflow::JobBody::Call(call) = &job.body {
+        // A call whose workflow was read runs as the jobs it adds; only
+        // one that could not be read reaches a runner.
         return Some(format!(
-            "`uses: {}`: running reusable workflows is not supported by this version of Sluice yet; run the called workflow's jobs directly",
+            "`uses: {}`: the called workflow could not be read (see the messages above), so its jobs cannot run",
             call.uses.value
         ));
     }

@@ -2,6 +2,7 @@
 //! and the scheduler that runs a workflow's jobs as a DAG.
 
 mod actions;
+mod call_scope;
 pub mod cancel;
 pub mod eval_host;
 pub mod events;

@@ -6,15 +6,16 @@
 //! bookkeeping and hears of finished instances over a channel, so no state
 //! is shared between jobs except through the events they emit.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::sync::{Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use indexmap::IndexMap;
 use sluice_expr::Value;
-use sluice_workflow::Job;
+use sluice_workflow::{Job, JobBody, Workflow, WorkflowCall};
 
+use crate::call_scope::{CallScope, CalledJob, CallerState, finish_call, make_scope};
 use crate::cancel::{CancelLevel, CancelToken};
 use crate::eval_host::{RunHost, Status, string_object};
 use crate::events::{Event, EventSink, JobInfo, JobKey, Outcome, now};
@@ -72,7 +73,18 @@ struct Instance {
 struct Node<'w> {
     id: String,
     job: &'w Job,
+    /// The workflow the job is written in (a called one, for called jobs).
+    workflow: &'w Workflow,
+    /// What the node waits for (keys in the run).
     needs: Vec<String>,
+    /// The needs the job sees in `needs.<id>`: key in the run, id in its
+    /// own workflow.
+    context_needs: Vec<(String, String)>,
+    /// For a job of a called workflow: the caller instance's key.
+    called_by: Option<String>,
+    /// For a job that calls a reusable workflow: the call and the called
+    /// workflow.
+    call: Option<(&'w WorkflowCall, &'w Workflow)>,
     /// `None` until a run-time matrix is expanded.
     instances: Option<Vec<Instance>>,
     decided: bool,
@@ -174,6 +186,8 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
     let (work_tx, work_rx) = channel::<(usize, usize, JobInstance)>();
     let work_rx = Mutex::new(work_rx);
     let mut cached_steps = (0u64, 0u64);
+    // The scopes of calls of reusable workflows, by caller instance key.
+    let mut scopes: HashMap<String, CallScope> = HashMap::new();
     std::thread::scope(|scope| {
         // Dropped when the loop ends, which lets idle workers finish.
         let work_tx = work_tx;
@@ -202,7 +216,7 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
                     }
                 }
             }
-            decide_ready_jobs(&shared, &mut nodes);
+            decide_ready_jobs(&shared, &mut nodes, &mut scopes);
             // Start what may start, in workflow order.
             for n in 0..nodes.len() {
                 let pending = nodes[n]
@@ -215,6 +229,11 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
                 }
                 let limit = nodes[n].max_parallel.unwrap_or(usize::MAX);
                 let job = nodes[n].job;
+                let workflow = nodes[n].workflow;
+                let call_scope = nodes[n].called_by.as_ref().and_then(|k| scopes.get(k));
+                let scope_inputs =
+                    call_scope.map_or_else(|| shared.inputs.clone(), |s| s.inputs.clone());
+                let scope_secrets = call_scope.map(|s| s.secrets.clone());
                 let needs = needs_context(&nodes_needs_snapshot(&nodes, n));
                 let upstream = upstream_keys(&nodes, n);
                 let Some(instances) = nodes[n].instances.as_mut() else {
@@ -242,6 +261,9 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
                     let work = JobInstance {
                         key: instance.key.clone(),
                         job,
+                        workflow,
+                        inputs: scope_inputs.clone(),
+                        secrets: scope_secrets.clone(),
                         matrix: instance.matrix.clone(),
                         strategy: instance.strategy.clone(),
                         needs: needs.clone(),
@@ -353,14 +375,27 @@ fn job_worker<'a>(
 }
 
 fn build_nodes(spec: &RunSpec) -> Vec<Node<'_>> {
-    let selected = |id: &str| spec.selected_jobs.as_ref().is_none_or(|s| s.contains(id));
+    // `--job` names jobs of the run's own workflow; a called job comes
+    // with its outermost caller.
+    let selected = |planned: &sluice_plan::PlannedJob| {
+        let top = planned
+            .origin
+            .calls
+            .first()
+            .map_or(planned.id.as_str(), |(caller, _)| caller.as_str());
+        spec.selected_jobs.as_ref().is_none_or(|s| s.contains(top))
+    };
     let mut nodes = Vec::new();
     for planned in &spec.plan.jobs {
-        if !selected(&planned.id) {
+        if !selected(planned) {
             continue;
         }
-        let Some(job) = spec.workflow.jobs.get(&planned.id) else {
+        let Some((workflow, job)) = planned.origin.resolve(&spec.workflow) else {
             continue;
+        };
+        let call = match &job.body {
+            JobBody::Call(call) => call.callee.as_ref().map(|callee| (&**call, callee)),
+            JobBody::Steps(_) => None,
         };
         let instances = if planned.matrix_at_run_time.is_some() {
             None
@@ -372,7 +407,12 @@ fn build_nodes(spec: &RunSpec) -> Vec<Node<'_>> {
                     .iter()
                     .enumerate()
                     .map(|(i, inst)| Instance {
-                        key: instance_key(&planned.id, i, total, job.strategy.is_some()),
+                        key: sluice_plan::plan::instance_key(
+                            &planned.id,
+                            i,
+                            total,
+                            job.strategy.is_some(),
+                        ),
                         name: inst.name.clone(),
                         matrix: Value::from_json(&inst.matrix),
                         strategy: sluice_plan::plan::strategy_context(
@@ -390,11 +430,15 @@ fn build_nodes(spec: &RunSpec) -> Vec<Node<'_>> {
         nodes.push(Node {
             id: planned.id.clone(),
             job,
+            workflow,
             needs: planned
                 .needs
                 .iter()
                 .map(|n| n.to_ascii_lowercase())
                 .collect(),
+            context_needs: planned.context_needs.clone(),
+            called_by: planned.called_by.clone(),
+            call,
             instances,
             decided: false,
             fail_fast: planned.fail_fast,
@@ -402,14 +446,6 @@ fn build_nodes(spec: &RunSpec) -> Vec<Node<'_>> {
         });
     }
     nodes
-}
-
-fn instance_key(id: &str, index: usize, total: usize, has_matrix: bool) -> JobKey {
-    if has_matrix && total > 1 {
-        format!("{id}[{index}]")
-    } else {
-        id.to_string()
-    }
 }
 
 fn job_infos(nodes: &[Node]) -> Vec<JobInfo> {
@@ -439,15 +475,19 @@ fn job_infos(nodes: &[Node]) -> Vec<JobInfo> {
 }
 
 /// The results and outputs of the jobs `nodes[n]` needs, by id.
+/// The results and outputs of the jobs node `n` sees as `needs`, by the
+/// ids it knows them by.
 fn nodes_needs_snapshot(
     nodes: &[Node],
     n: usize,
 ) -> IndexMap<String, (Outcome, IndexMap<String, String>)> {
     nodes[n]
-        .needs
+        .context_needs
         .iter()
-        .filter_map(|need| nodes.iter().find(|x| x.id.eq_ignore_ascii_case(need)))
-        .map(|x| (x.id.clone(), (x.result(), x.outputs())))
+        .filter_map(|(key, local)| {
+            let x = nodes.iter().find(|x| x.id.eq_ignore_ascii_case(key))?;
+            Some((local.clone(), (x.result(), x.outputs())))
+        })
         .collect()
 }
 
@@ -500,7 +540,7 @@ fn upstream_keys(nodes: &[Node], n: usize) -> IndexMap<String, Vec<String>> {
 /// expands a run-time matrix when the job will run, and makes each
 /// instance pending or skipped (an instance whose `runs-on` names another
 /// operating system is skipped on its own).
-fn decide_ready_jobs(shared: &Shared, nodes: &mut [Node]) {
+fn decide_ready_jobs(shared: &Shared, nodes: &mut [Node], scopes: &mut HashMap<String, CallScope>) {
     let spec = shared.spec;
     let cancelled = shared.cancel.level() != CancelLevel::None;
     for n in 0..nodes.len() {
@@ -516,13 +556,27 @@ fn decide_ready_jobs(shared: &Shared, nodes: &mut [Node]) {
         if !needs_done {
             continue;
         }
+        if nodes[n].call.is_some() {
+            finish_caller(shared, nodes, n, scopes);
+            continue;
+        }
+        // A called job: the call decides first (its `if`, its inputs).
+        let scope = nodes[n]
+            .called_by
+            .clone()
+            .map(|caller| ensure_scope(shared, nodes, scopes, &caller));
         let needs = nodes_needs_snapshot(nodes, n);
         let ancestors_failed = ancestors(nodes, n)
             .iter()
             .any(|&a| matches!(nodes[a].result(), Outcome::Failure | Outcome::Cancelled));
         let mut contexts = IndexMap::new();
         contexts.insert("github".to_string(), shared.github.clone());
-        contexts.insert("inputs".to_string(), shared.inputs.clone());
+        contexts.insert(
+            "inputs".to_string(),
+            scope
+                .as_ref()
+                .map_or_else(|| shared.inputs.clone(), |s| s.inputs.clone()),
+        );
         contexts.insert("vars".to_string(), string_object(&spec.vars));
         contexts.insert("needs".to_string(), needs_context(&needs));
         let host = RunHost {
@@ -540,24 +594,34 @@ fn decide_ready_jobs(shared: &Shared, nodes: &mut [Node]) {
         let node = &mut nodes[n];
         node.decided = true;
         let condition = &node.job.condition;
-        let verdict = match host.condition(&condition.expression) {
-            Ok(true) => None,
-            Ok(false) => Some((
-                Outcome::Skipped,
-                match &condition.written {
-                    Some(written) => format!("if: {} was false", written.value.trim()),
-                    None if cancelled => "the run was cancelled".to_string(),
-                    None => {
-                        let failed: Vec<&str> = needs
-                            .iter()
-                            .filter(|(_, (r, _))| *r != Outcome::Success)
-                            .map(|(k, _)| k.as_str())
-                            .collect();
-                        format!("needed job(s) did not succeed: {}", failed.join(", "))
-                    }
-                },
-            )),
-            Err(message) => Some((Outcome::Failure, format!("if: {message}"))),
+        let forced = scope.as_ref().and_then(|s| {
+            s.failed
+                .clone()
+                .map(|reason| (Outcome::Failure, reason))
+                .or_else(|| s.skipped.clone().map(|reason| (Outcome::Skipped, reason)))
+        });
+        let verdict = if forced.is_some() {
+            forced
+        } else {
+            match host.condition(&condition.expression) {
+                Ok(true) => None,
+                Ok(false) => Some((
+                    Outcome::Skipped,
+                    match &condition.written {
+                        Some(written) => format!("if: {} was false", written.value.trim()),
+                        None if cancelled => "the run was cancelled".to_string(),
+                        None => {
+                            let failed: Vec<&str> = needs
+                                .iter()
+                                .filter(|(_, (r, _))| *r != Outcome::Success)
+                                .map(|(k, _)| k.as_str())
+                                .collect();
+                            format!("needed job(s) did not succeed: {}", failed.join(", "))
+                        }
+                    },
+                )),
+                Err(message) => Some((Outcome::Failure, format!("if: {message}"))),
+            }
         };
         if node.instances.is_none() {
             // A matrix known only now is expanded only for a job that runs.
@@ -612,6 +676,169 @@ fn decide_ready_jobs(shared: &Shared, nodes: &mut [Node]) {
                 }
             }
         }
+    }
+}
+
+/// The scope of the call made by caller instance `key`, made the first
+/// time one of its jobs is decided (after the caller's own needs, which
+/// the called workflow's first jobs wait for).
+fn ensure_scope(
+    shared: &Shared,
+    nodes: &[Node],
+    scopes: &mut HashMap<String, CallScope>,
+    key: &str,
+) -> CallScope {
+    if let Some(scope) = scopes.get(key) {
+        return scope.clone();
+    }
+    let found = nodes.iter().enumerate().find_map(|(c, node)| {
+        let instance = node.instances.iter().flatten().find(|i| i.key == key)?;
+        Some((c, node, instance))
+    });
+    let Some((c, caller, instance)) = found else {
+        return CallScope {
+            skipped: None,
+            failed: Some(format!("the call {key} is not part of this run")),
+            inputs: Value::Null,
+            secrets: IndexMap::new(),
+        };
+    };
+    let parent = caller
+        .called_by
+        .clone()
+        .map(|outer| ensure_scope(shared, nodes, scopes, &outer));
+    let Some((call, callee)) = caller.call else {
+        return CallScope {
+            skipped: None,
+            failed: Some(format!("{key} calls no workflow")),
+            inputs: Value::Null,
+            secrets: IndexMap::new(),
+        };
+    };
+    let needs = nodes_needs_snapshot(nodes, c);
+    let mut contexts = IndexMap::new();
+    contexts.insert("github".to_string(), shared.github.clone());
+    contexts.insert(
+        "inputs".to_string(),
+        parent
+            .as_ref()
+            .map_or_else(|| shared.inputs.clone(), |p| p.inputs.clone()),
+    );
+    contexts.insert("vars".to_string(), string_object(&shared.spec.vars));
+    contexts.insert("needs".to_string(), needs_context(&needs));
+    contexts.insert("matrix".to_string(), instance.matrix.clone());
+    contexts.insert("strategy".to_string(), instance.strategy.clone());
+    let state = CallerState {
+        job: caller.job,
+        call,
+        callee,
+        contexts,
+        needs: needs.iter().map(|(k, (r, _))| (k.clone(), *r)).collect(),
+        ancestors_failed: needs
+            .values()
+            .any(|(r, _)| matches!(r, Outcome::Failure | Outcome::Cancelled)),
+        cancelled: shared.cancel.level() != CancelLevel::None,
+        parent: parent.as_ref(),
+        run_secrets: &shared.spec.secrets,
+        workspace: &shared.spec.workspace,
+    };
+    let scope = make_scope(&state);
+    scopes.insert(key.to_string(), scope.clone());
+    scope
+}
+
+/// Completes a caller whose called jobs are all done: each instance gets
+/// the call's result and outputs.
+fn finish_caller(
+    shared: &Shared,
+    nodes: &mut [Node],
+    c: usize,
+    scopes: &mut HashMap<String, CallScope>,
+) {
+    let keys: Vec<String> = nodes[c]
+        .instances
+        .iter()
+        .flatten()
+        .map(|i| i.key.clone())
+        .collect();
+    let Some((_, callee)) = nodes[c].call else {
+        return;
+    };
+    let mut contexts = IndexMap::new();
+    contexts.insert("github".to_string(), shared.github.clone());
+    contexts.insert("vars".to_string(), string_object(&shared.spec.vars));
+    let mut finished = Vec::new();
+    for key in keys {
+        let scope = ensure_scope(shared, nodes, scopes, &key);
+        let prefix = format!("{key}/");
+        let called: Vec<&Node> = nodes
+            .iter()
+            .filter(|node| node.called_by.as_deref() == Some(key.as_str()))
+            .collect();
+        let results: Vec<CalledJob> = called
+            .iter()
+            .map(|node| CalledJob {
+                id: node
+                    .id
+                    .strip_prefix(&prefix)
+                    .unwrap_or(&node.id)
+                    .to_string(),
+                result: node.result(),
+                outputs: node.outputs(),
+            })
+            .collect();
+        let times = called
+            .iter()
+            .flat_map(|node| node.instances.iter().flatten())
+            .filter_map(|i| match i.phase {
+                Phase::Done { times, .. } => times,
+                _ => None,
+            })
+            .fold(
+                None,
+                |span: Option<(Instant, Instant)>, (b, e)| match span {
+                    None => Some((b, e)),
+                    Some((b0, e0)) => Some((b0.min(b), e0.max(e))),
+                },
+            );
+        let (result, outputs, reason) =
+            finish_call(callee, &scope, &results, &contexts, &shared.spec.workspace);
+        finished.push((key, result, outputs, reason, times));
+    }
+    let node = &mut nodes[c];
+    node.decided = true;
+    for (key, result, outputs, reason, times) in finished {
+        let Some(instance) = node.instances.iter_mut().flatten().find(|i| i.key == key) else {
+            continue;
+        };
+        match (&reason, result) {
+            (Some(reason), Outcome::Skipped) => shared.emit(Event::JobSkipped {
+                job: key.clone(),
+                name: instance.name.clone(),
+                reason: shared.mask(reason),
+                at: now(),
+            }),
+            _ => {
+                if let Some(reason) = &reason {
+                    shared.system_line(&key, None, &format!("error: {reason}"));
+                }
+                shared.emit(Event::JobFinished {
+                    job: key.clone(),
+                    name: instance.name.clone(),
+                    result,
+                    duration_ms: times.map_or(0, |(b, e)| e.duration_since(b).as_millis() as u64),
+                    outputs: outputs.clone(),
+                    at: now(),
+                });
+            }
+        }
+        instance.phase = Phase::Done {
+            result,
+            outputs,
+            times,
+            reason,
+            cache_keys: Vec::new(),
+        };
     }
 }
 
@@ -701,7 +928,7 @@ fn expand_at_run_time(shared: &Shared, node: &Node, host: &RunHost) -> Vec<Insta
                 .into_iter()
                 .enumerate()
                 .map(|(i, instance)| {
-                    let key = instance_key(&node.id, i, total, true);
+                    let key = sluice_plan::plan::instance_key(&node.id, i, total, true);
                     // The values may come from other jobs' outputs.
                     let name = shared.mask(&instance.display_name(&node.id));
                     shared.emit(Event::JobAdded {

@@ -125,9 +125,8 @@ fn resolve(ctx: &StepContext, host: &RunHost, step: &RunStep) -> Result<Script, 
         shell,
         working_directory,
     } = *step;
-    let spec = ctx.shared.spec;
     let text = host.string(script).map_err(|m| format!("run: {m}"))?;
-    let defaults = [&ctx.job.defaults, &spec.workflow.defaults];
+    let defaults = [&ctx.job.defaults, &ctx.workflow.defaults];
     let shell_token = shell.or_else(|| defaults.iter().find_map(|d| d.shell.as_ref()));
     let shell = match shell_token {
         Some(t) => Some(host.string(t).map_err(|m| format!("shell: {m}"))?),

@@ -21,6 +21,8 @@ pub(crate) struct StepContext<'a> {
     pub shared: &'a Shared<'a>,
     pub key: &'a JobKey,
     pub job: &'a Job,
+    /// The workflow the job is written in (for `defaults`).
+    pub workflow: &'a sluice_workflow::Workflow,
     pub step: &'a Step,
     pub index: usize,
     pub cancel_level: &'a dyn Fn() -> CancelLevel,

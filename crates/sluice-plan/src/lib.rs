@@ -6,10 +6,12 @@
 //! repository description passed in; nothing here reads files, clocks or
 //! processes.
 
+pub mod calls;
 pub mod event;
 pub mod filters;
 pub mod matrix;
 pub mod plan;
 
+pub use calls::{CallInputError, JobOrigin, PlannedCall, call_inputs};
 pub use event::{Event, Repository, github_context};
 pub use plan::{JobInstance, Plan, PlanError, PlanRequest, PlannedJob, build_plan};

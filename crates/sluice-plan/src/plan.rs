@@ -71,6 +71,19 @@ pub struct PlannedJob {
     pub fail_fast: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_parallel: Option<u64>,
+    /// For a job that calls a reusable workflow: the jobs the call adds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call: Option<crate::calls::PlannedCall>,
+    /// For a job of a called workflow: the caller instance's key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub called_by: Option<String>,
+    /// The needs whose results and outputs the job sees (`needs.<id>`):
+    /// each as its key in the run and its id in the job's own workflow.
+    #[serde(skip)]
+    pub context_needs: Vec<(String, String)>,
+    /// Where the job's definition is.
+    #[serde(skip)]
+    pub origin: crate::calls::JobOrigin,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -146,9 +159,10 @@ pub fn build_plan(request: &PlanRequest) -> Result<Plan, PlanError> {
     };
     let mut jobs = Vec::with_capacity(workflow.jobs.len());
     for job in workflow.jobs.values() {
-        jobs.push(plan_job(job, &host, &job_level)?);
+        let planned = plan_job(job, &host, &job_level)?;
+        crate::calls::add_job(&mut jobs, job, planned, &host, &job_level)?;
     }
-    let stages = stages(workflow)?;
+    let stages = crate::calls::stages(&jobs)?;
     Ok(Plan {
         version: PLAN_FORMAT_VERSION,
         workflow: PlannedWorkflow {
@@ -316,10 +330,10 @@ fn default_input(def: &InputDef) -> Json {
 
 /// Contexts known before the run: the workflow-level ones, plus `matrix`
 /// and `strategy` for one job instance.
-struct PlanHost<'a> {
-    base: &'a IndexMap<String, Value>,
+pub(crate) struct PlanHost<'a> {
+    pub(crate) base: &'a IndexMap<String, Value>,
     scoped: Vec<(&'static str, Value)>,
-    allowed: &'a Allowed,
+    pub(crate) allowed: &'a Allowed,
 }
 
 impl EvalHost for PlanHost<'_> {
@@ -338,7 +352,19 @@ impl EvalHost for PlanHost<'_> {
 }
 
 impl<'a> PlanHost<'a> {
-    fn with(&self, scoped: Vec<(&'static str, Value)>, allowed: &'a Allowed) -> PlanHost<'a> {
+    pub(crate) fn new(base: &'a IndexMap<String, Value>, allowed: &'a Allowed) -> PlanHost<'a> {
+        PlanHost {
+            base,
+            scoped: Vec::new(),
+            allowed,
+        }
+    }
+
+    pub(crate) fn with(
+        &self,
+        scoped: Vec<(&'static str, Value)>,
+        allowed: &'a Allowed,
+    ) -> PlanHost<'a> {
         PlanHost {
             base: self.base,
             scoped,
@@ -352,7 +378,11 @@ impl<'a> PlanHost<'a> {
     }
 }
 
-fn plan_job(job: &Job, host: &PlanHost, job_level: &Allowed) -> Result<PlannedJob, PlanError> {
+pub(crate) fn plan_job(
+    job: &Job,
+    host: &PlanHost,
+    job_level: &Allowed,
+) -> Result<PlannedJob, PlanError> {
     let strategy = job.strategy.as_ref();
     let fail_fast = strategy
         .and_then(|s| s.fail_fast.as_ref())
@@ -459,7 +489,28 @@ fn plan_job(job: &Job, host: &PlanHost, job_level: &Allowed) -> Result<PlannedJo
         matrix_at_run_time,
         fail_fast,
         max_parallel,
+        call: None,
+        called_by: None,
+        context_needs: job
+            .needs
+            .iter()
+            .map(|n| (n.value.clone(), n.value.clone()))
+            .collect(),
+        origin: crate::calls::JobOrigin {
+            calls: Vec::new(),
+            local_id: job.id.clone(),
+        },
     })
+}
+
+/// A job instance's key in the run: the job's id, with `[i]` for the
+/// i-th instance of a matrix of several.
+pub fn instance_key(id: &str, index: usize, total: usize, has_matrix: bool) -> String {
+    if has_matrix && total > 1 {
+        format!("{id}[{index}]")
+    } else {
+        id.to_string()
+    }
 }
 
 /// A token's value when it can be evaluated now, else its text.
@@ -575,57 +626,4 @@ pub fn step_display_name(step: &sluice_workflow::Step) -> String {
         StepAction::WaitAll => "Wait for all background steps".into(),
         StepAction::Cancel(target) => format!("Cancel {}", target.value),
     }
-}
-
-/// Jobs grouped by their depth in the `needs` graph (Kahn's algorithm).
-pub fn stages(workflow: &Workflow) -> Result<Vec<Vec<String>>, PlanError> {
-    let index: std::collections::HashMap<String, usize> = workflow
-        .jobs
-        .keys()
-        .enumerate()
-        .map(|(i, id)| (id.to_ascii_lowercase(), i))
-        .collect();
-    let count = workflow.jobs.len();
-    let mut waiting_on = vec![0usize; count];
-    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); count];
-    for (i, job) in workflow.jobs.values().enumerate() {
-        for need in &job.needs {
-            if let Some(&n) = index.get(&need.value.to_ascii_lowercase()) {
-                waiting_on[i] += 1;
-                dependents[n].push(i);
-            }
-        }
-    }
-    let mut depth = vec![0usize; count];
-    let mut ready: std::collections::VecDeque<usize> =
-        (0..count).filter(|&i| waiting_on[i] == 0).collect();
-    let mut placed = 0;
-    while let Some(i) = ready.pop_front() {
-        placed += 1;
-        for &d in &dependents[i] {
-            depth[d] = depth[d].max(depth[i] + 1);
-            waiting_on[d] -= 1;
-            if waiting_on[d] == 0 {
-                ready.push_back(d);
-            }
-        }
-    }
-    if placed < count {
-        let stuck: Vec<&str> = workflow
-            .jobs
-            .keys()
-            .zip(&waiting_on)
-            .filter(|(_, w)| **w > 0)
-            .map(|(id, _)| id.as_str())
-            .collect();
-        return Err(PlanError::Cycle(stuck.join(", ")));
-    }
-    let mut stages: Vec<Vec<String>> = Vec::new();
-    for (id, d) in workflow.jobs.keys().zip(depth) {
-        if stages.len() <= d {
-            stages.resize(d + 1, Vec::new());
-        }
-        stages[d].push(id.clone());
-    }
-    Ok(stages)
 }

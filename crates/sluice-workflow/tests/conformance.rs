@@ -34,7 +34,11 @@ fn conformance_dir() -> Option<PathBuf> {
 struct MapLoader(HashMap<String, Arc<SourceFile>>);
 
 impl WorkflowLoader for MapLoader {
-    fn load(&self, reference: &str) -> Result<Option<Arc<SourceFile>>, String> {
+    fn load(
+        &self,
+        reference: &str,
+        _caller: &SourceFile,
+    ) -> Result<Option<Arc<SourceFile>>, String> {
         Ok(self.0.get(reference).cloned())
     }
 }

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
+use sluice_exec::remote::{RemoteError, RemoteRef, RemoteStore};
 use sluice_workflow::{ParseOptions, Parsed, SourceFile, WorkflowLoader, parse_workflow};
 
 /// The folders workflows are read from, relative to the repository root.
@@ -49,8 +50,15 @@ pub fn display_name(root: &Path, path: &Path) -> String {
         .unwrap_or_else(|_| path.to_string_lossy().into_owned())
 }
 
-/// Reads and parses one workflow file.
-pub fn load(root: &Path, path: &Path, options: &ParseOptions) -> Result<Parsed> {
+/// Reads and parses one workflow file; the workflows it calls are read
+/// through `remote` when they are remote (checked only if it is `None`
+/// and no vendored copy exists).
+pub fn load(
+    root: &Path,
+    path: &Path,
+    options: &ParseOptions,
+    remote: Option<&RemoteStore>,
+) -> Result<Parsed> {
     let full = if path.is_absolute() {
         path.to_path_buf()
     } else {
@@ -66,9 +74,7 @@ pub fn load(root: &Path, path: &Path, options: &ParseOptions) -> Result<Parsed> 
         )
     })?;
     let name = display_name(root, &full);
-    let loader = FsLoader {
-        root: root.to_path_buf(),
-    };
+    let loader = FsLoader::new(root, remote);
     Ok(parse_workflow(
         SourceFile::new(name, text),
         options,
@@ -109,10 +115,15 @@ fn refuse_links_out_of(root: &Path, file: &Path) -> Result<()> {
 /// Resolves a WORKFLOW argument: a path to a file, or the `name:` of one of
 /// the repository's workflows (or its file name without extension). The
 /// file is read and parsed once.
-pub fn resolve(root: &Path, wanted: &str, options: &ParseOptions) -> Result<(PathBuf, Parsed)> {
+pub fn resolve(
+    root: &Path,
+    wanted: &str,
+    options: &ParseOptions,
+    remote: Option<&RemoteStore>,
+) -> Result<(PathBuf, Parsed)> {
     for candidate in [PathBuf::from(wanted), root.join(wanted)] {
         if candidate.is_file() {
-            let parsed = load(root, &candidate, options)?;
+            let parsed = load(root, &candidate, options, remote)?;
             return Ok((candidate, parsed));
         }
     }
@@ -122,7 +133,7 @@ pub fn resolve(root: &Path, wanted: &str, options: &ParseOptions) -> Result<(Pat
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let parsed = load(root, &path, options)?;
+        let parsed = load(root, &path, options, remote)?;
         let name = parsed
             .workflow
             .as_ref()
@@ -144,43 +155,106 @@ pub fn resolve(root: &Path, wanted: &str, options: &ParseOptions) -> Result<(Pat
     )
 }
 
-/// Finds files that jobs call with `uses:`. Local references are read from
-/// the repository; remote ones from a vendored copy under
-/// `.sluice/actions/OWNER/REPO@REF/`, when there is one.
-pub struct FsLoader {
+/// Finds files that jobs call with `uses:`. Local references are read
+/// from the repository (or, in a workflow that was itself fetched, from
+/// that workflow's repository at the same commit); remote ones from a
+/// vendored copy under `.sluice/actions/OWNER/REPO@REF/`, else through
+/// the remote store (fetched, or from the cache).
+pub struct FsLoader<'a> {
     pub root: PathBuf,
+    pub remote: Option<&'a RemoteStore>,
+    /// Where fetched repositories are put to be read.
+    scratch: std::sync::OnceLock<Option<tempfile::TempDir>>,
 }
 
-impl WorkflowLoader for FsLoader {
-    fn load(&self, reference: &str) -> Result<Option<Arc<SourceFile>>, String> {
-        let path = if let Some(local) = reference.strip_prefix("./") {
-            self.root.join(local)
-        } else {
-            let Some((path, git_ref)) = reference.split_once('@') else {
-                return Ok(None);
-            };
-            let mut parts = path.splitn(3, '/');
-            let (Some(owner), Some(repo), Some(file)) = (parts.next(), parts.next(), parts.next())
-            else {
-                return Ok(None);
-            };
-            let vendored = self
-                .root
-                .join(".sluice/actions")
-                .join(owner)
-                .join(format!("{repo}@{git_ref}"))
-                .join(file);
-            if !vendored.is_file() {
-                return Ok(None);
-            }
-            vendored
+impl<'a> FsLoader<'a> {
+    pub fn new(root: &Path, remote: Option<&'a RemoteStore>) -> Self {
+        FsLoader {
+            root: root.to_path_buf(),
+            remote,
+            scratch: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn fetched_file(&self, reference: &RemoteRef) -> Result<Option<String>, String> {
+        let Some(remote) = self.remote else {
+            return Ok(None);
         };
-        if let Err(e) = refuse_links_out_of(&self.root, &path) {
-            return Err(e.to_string());
+        let scratch = self.scratch.get_or_init(|| {
+            tempfile::Builder::new()
+                .prefix("sluice-calls-")
+                .tempdir()
+                .ok()
+        });
+        let Some(scratch) = scratch else {
+            return Err("cannot make a directory to read fetched workflows in".into());
+        };
+        let fetched = match remote.get(reference) {
+            Ok(fetched) => fetched,
+            // Not fetched here, and not cached: the call goes unchecked.
+            Err(RemoteError::NotCached { .. }) => return Ok(None),
+            Err(e) => return Err(e.to_string()),
+        };
+        let dir = remote
+            .place(&fetched, scratch.path())
+            .map_err(|e| e.to_string())?;
+        let path = dir.join(&reference.path);
+        std::fs::read_to_string(&path)
+            .map(Some)
+            .map_err(|e| format!("{reference}: {e}"))
+    }
+}
+
+impl WorkflowLoader for FsLoader<'_> {
+    fn load(
+        &self,
+        reference: &str,
+        caller: &SourceFile,
+    ) -> Result<Option<Arc<SourceFile>>, String> {
+        if let Some(local) = reference.strip_prefix("./") {
+            // A `./` call inside a fetched workflow names a file of its
+            // repository, at the same commit.
+            if let Ok(outer) = RemoteRef::parse(&caller.name) {
+                let inner = RemoteRef {
+                    path: local.to_string(),
+                    ..outer
+                };
+                return Ok(self
+                    .fetched_file(&inner)?
+                    .map(|text| SourceFile::new(inner.to_string(), text)));
+            }
+            let path = self.root.join(local);
+            if let Err(e) = refuse_links_out_of(&self.root, &path) {
+                return Err(e.to_string());
+            }
+            return match std::fs::read_to_string(&path) {
+                Ok(text) => Ok(Some(SourceFile::new(reference, text))),
+                Err(e) => Err(format!("{}: {e}", path.display())),
+            };
         }
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Ok(Some(SourceFile::new(reference, text))),
-            Err(e) => Err(format!("{}: {e}", path.display())),
+        let Some((path, git_ref)) = reference.split_once('@') else {
+            return Ok(None);
+        };
+        let mut parts = path.splitn(3, '/');
+        let (Some(owner), Some(repo), Some(file)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Ok(None);
+        };
+        let vendored = self
+            .root
+            .join(".sluice/actions")
+            .join(owner)
+            .join(format!("{repo}@{git_ref}"))
+            .join(file);
+        if vendored.is_file() {
+            return match std::fs::read_to_string(&vendored) {
+                Ok(text) => Ok(Some(SourceFile::new(reference, text))),
+                Err(e) => Err(format!("{}: {e}", vendored.display())),
+            };
         }
+        let remote = RemoteRef::parse(reference).map_err(|e| e.to_string())?;
+        Ok(self
+            .fetched_file(&remote)?
+            .map(|text| SourceFile::new(reference, text)))
     }
 }

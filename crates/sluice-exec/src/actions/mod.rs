@@ -287,6 +287,7 @@ pub(crate) fn prefetch(shared: &Shared) {
             }
         }
     }
+    record_called_workflows(shared, remote);
     // A few at a time: each is a `git` process or two.
     for batch in wanted.chunks(8) {
         std::thread::scope(|scope| {
@@ -296,6 +297,29 @@ pub(crate) fn prefetch(shared: &Shared) {
                 });
             }
         });
+    }
+}
+
+/// The commits the run's remote reusable workflows came from (they were
+/// fetched when the workflows were read, so this asks the store's memory).
+fn record_called_workflows(shared: &Shared, remote: &RemoteStore) {
+    for planned in &shared.spec.plan.jobs {
+        let Some(call) = &planned.call else {
+            continue;
+        };
+        let Ok(reference) = RemoteRef::parse(&call.uses) else {
+            continue;
+        };
+        if let Ok(fetched) = remote.get(&reference) {
+            shared.emit(Event::ActionResolved {
+                job: planned.id.clone(),
+                step: None,
+                uses: call.uses.clone(),
+                commit: fetched.commit.clone(),
+                origin: fetched.origin.as_str().to_string(),
+                at: now(),
+            });
+        }
     }
 }
 

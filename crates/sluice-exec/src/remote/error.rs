@@ -40,6 +40,8 @@ pub enum RemoteError {
         reason: String,
         vendor: String,
     },
+    #[error("`{reference}` is not in Sluice's cache (nothing is fetched here)")]
+    NotCached { reference: String },
     #[error("cannot {action}: {reason}")]
     Local {
         action: &'static str,

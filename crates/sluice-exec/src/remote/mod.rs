@@ -48,6 +48,9 @@ pub struct RemoteSettings {
     pub allowed: AllowList,
     /// A token for private repositories (a secret of the run).
     pub token: Option<String>,
+    /// Never reach the server: only what the cache holds (for `validate`
+    /// and `plan`, which must not fetch).
+    pub offline: bool,
 }
 
 impl Default for RemoteSettings {
@@ -56,6 +59,7 @@ impl Default for RemoteSettings {
             server: DEFAULT_SERVER.into(),
             allowed: AllowList::default(),
             token: None,
+            offline: false,
         }
     }
 }
@@ -171,6 +175,9 @@ impl RemoteStore {
                 origin: Origin::Cached,
             });
         }
+        if self.settings.offline {
+            return self.cached_only(reference);
+        }
         let (resolved, offline) = match remote.resolve(&reference.git_ref) {
             Ok(Some(resolved)) => (resolved, None),
             Ok(None) => {
@@ -219,6 +226,30 @@ impl RemoteStore {
             manifest,
             origin: Origin::Fetched,
         })
+    }
+
+    /// What the cache alone can make available.
+    fn cached_only(&self, reference: &RemoteRef) -> Result<Fetched, RemoteError> {
+        let commit = if reference.is_pinned() {
+            Some(reference.git_ref.to_ascii_lowercase())
+        } else {
+            self.remembered_commit(reference)?
+        };
+        let manifest = match &commit {
+            Some(commit) => self.cached_tree(reference, commit)?,
+            None => None,
+        };
+        match (commit, manifest) {
+            (Some(commit), Some(manifest)) => Ok(Fetched {
+                reference: reference.clone(),
+                commit,
+                manifest,
+                origin: Origin::Cached,
+            }),
+            _ => Err(RemoteError::NotCached {
+                reference: reference.to_string(),
+            }),
+        }
     }
 
     fn offline(&self, reference: &RemoteRef, url: &str, reason: String) -> RemoteError {

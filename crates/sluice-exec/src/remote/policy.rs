@@ -44,12 +44,12 @@ impl AllowList {
         let blocked = patterns
             .iter()
             .filter_map(|p| p.strip_prefix('!'))
-            .any(|p| matches(p));
+            .any(&matches);
         !blocked
             && patterns
                 .iter()
                 .filter(|p| !p.starts_with('!'))
-                .any(|p| matches(p))
+                .any(|p| matches(p.as_str()))
     }
 
     /// The patterns, for messages.

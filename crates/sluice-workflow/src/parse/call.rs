@@ -17,6 +17,7 @@ pub(super) fn resolve_calls(
     depth: usize,
     parse: &dyn Fn(Arc<SourceFile>, usize) -> Parsed,
 ) {
+    let caller = workflow.source.clone();
     for job in workflow.jobs.values_mut() {
         let JobBody::Call(call) = &mut job.body else {
             continue;
@@ -37,7 +38,7 @@ pub(super) fn resolve_calls(
                 .with_help("use ./.github/workflows/<file>.yml, or owner/repo/.github/workflows/<file>.yml@ref");
             continue;
         }
-        let source = match loader.load(&reference) {
+        let source = match loader.load(&reference, &caller) {
             Ok(Some(source)) => source,
             Ok(None) => continue,
             Err(why) => {
@@ -90,9 +91,16 @@ fn check_call(call: &WorkflowCall, callee: &Workflow, diags: &mut Diagnostics) {
                     format!("Invalid input, {name} is not defined in the referenced workflow."),
                 )
                 .with_help(if defined.is_empty() {
-                    "the called workflow takes no inputs".to_string()
+                    format!(
+                        "the called workflow ({}) takes no inputs",
+                        callee.source.name
+                    )
                 } else {
-                    format!("its inputs are: {}", defined.join(", "))
+                    format!(
+                        "the inputs of {} are: {}",
+                        callee.source.name,
+                        defined.join(", ")
+                    )
                 });
             continue;
         };
@@ -111,7 +119,13 @@ fn check_call(call: &WorkflowCall, callee: &Workflow, diags: &mut Diagnostics) {
             };
             diags
                 .error(value.span, format!("Unexpected value '{shown}'"))
-                .with_help(format!("input '{name}' is a {}", input.input_type.as_str()));
+                .with_help(format!(
+                    "input '{name}' is a {}, declared at {}:{}:{}",
+                    input.input_type.as_str(),
+                    callee.source.name,
+                    input.span.line,
+                    input.span.col
+                ));
         }
     }
     for input in interface.inputs.values() {

@@ -60,14 +60,21 @@ pub trait WorkflowLoader {
     /// `owner/repo/.github/workflows/deploy.yml@v1`. `Ok(None)` means the
     /// reference cannot be checked here (e.g. a remote workflow that is not
     /// vendored); `Err` means it should exist and could not be read.
-    fn load(&self, reference: &str) -> Result<Option<Arc<SourceFile>>, String>;
+    /// `caller` is the file that makes the call: a `./` reference in a
+    /// workflow that was itself fetched names a file of that repository.
+    fn load(&self, reference: &str, caller: &SourceFile)
+    -> Result<Option<Arc<SourceFile>>, String>;
 }
 
 /// A loader that knows no files: calls to reusable workflows go unchecked.
 pub struct NoLoader;
 
 impl WorkflowLoader for NoLoader {
-    fn load(&self, _reference: &str) -> Result<Option<Arc<SourceFile>>, String> {
+    fn load(
+        &self,
+        _reference: &str,
+        _caller: &SourceFile,
+    ) -> Result<Option<Arc<SourceFile>>, String> {
         Ok(None)
     }
 }

@@ -61,7 +61,7 @@ fn pull(
     };
     let options = ParseOptions::default();
     for path in crate::workflows::discover(root)? {
-        let parsed = crate::workflows::load(root, &path, &options)?;
+        let parsed = crate::workflows::load(root, &path, &options, Some(puller.store))?;
         if let Some(workflow) = parsed.workflow {
             puller.workflow(root, &workflow);
         }

@@ -14,12 +14,21 @@ use crate::{event, render, workflows};
 pub fn run(cwd: &Path, args: &PlanArgs, color: bool) -> Result<ExitStatus> {
     let root = sluice_exec::git::find_root(cwd)?;
     let options = ParseOptions::default();
+    // Remote reusable workflows are expanded when the cache has them;
+    // planning never fetches.
+    let config = crate::config::Config::load(&root, &crate::config::Overrides::default())?;
+    let remote = crate::commands::run::cache_only_remote_store(&config);
     let files: Vec<(PathBuf, Parsed)> = match &args.workflow {
-        Some(wanted) => vec![workflows::resolve(&root, wanted, &options)?],
+        Some(wanted) => vec![workflows::resolve(
+            &root,
+            wanted,
+            &options,
+            remote.as_ref(),
+        )?],
         None => workflows::discover(&root)?
             .into_iter()
             .map(|p| {
-                let parsed = workflows::load(&root, &p, &options)?;
+                let parsed = workflows::load(&root, &p, &options, remote.as_ref())?;
                 Ok((root.join(p), parsed))
             })
             .collect::<Result<_>>()?,

@@ -38,9 +38,14 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
     // untracked files, as it remembers the head commit; the history opens
     // on another thread while the workflows load and git is read.
     config::ensure_ignored(&config.state_dir)?;
+    // The cache first: remote reusable workflows are fetched into it while
+    // the workflows load, and the run's remote actions share what it
+    // resolved (a tag is one commit for the whole run).
+    let cache = open_cache(&config)?;
+    let remote = Arc::new(remote_store(&config, &secrets, cache.clone()));
     let (history, selection) = std::thread::scope(|scope| {
         let history = scope.spawn(|| History::open(&config.state_dir, &root));
-        let selection = select_workflows(&root, &config, args, err_color);
+        let selection = select_workflows(&root, &config, args, err_color, &remote);
         let history = history
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -57,7 +62,7 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
         );
     }
 
-    let cache = Some(open_cache(&config)?);
+    let cache = Some(cache);
     let cancel = CancelToken::new();
     let _signals = crate::signals::install(cancel.clone())?;
     let exe = std::env::current_exe().context("cannot find Sluice's own executable")?;
@@ -93,9 +98,7 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
             base_env: base_env(),
             tracking_prefix,
             reaper_exe: Some(exe.clone()),
-            remote: cache
-                .as_ref()
-                .map(|cache| Arc::new(remote_store(&config, &secrets, cache.clone()))),
+            remote: Some(remote.clone()),
             native_actions: NativeActions::new(
                 config.actions.native_default,
                 config.actions.native_overrides.clone(),
@@ -167,13 +170,19 @@ fn select_workflows(
     config: &Config,
     args: &RunArgs,
     err_color: bool,
+    remote: &RemoteStore,
 ) -> Result<Selection> {
     let options = ParseOptions::default();
     let files: Vec<(PathBuf, Parsed)> = match &args.workflow {
-        Some(wanted) => vec![workflows::resolve(root, wanted, &options)?],
+        Some(wanted) => vec![workflows::resolve(root, wanted, &options, Some(remote))?],
         None => workflows::discover(root)?
             .into_iter()
-            .map(|p| Ok((root.join(&p), workflows::load(root, &p, &options)?)))
+            .map(|p| {
+                Ok((
+                    root.join(&p),
+                    workflows::load(root, &p, &options, Some(remote))?,
+                ))
+            })
             .collect::<Result<_>>()?,
     };
     // Changed files cost git processes; only path filters need them.
@@ -257,6 +266,34 @@ pub fn remote_store(
     secrets: &indexmap::IndexMap<String, String>,
     cache: Arc<sluice_cache::Cache>,
 ) -> RemoteStore {
+    remote_store_with(config, secrets, cache, false)
+}
+
+/// A remote store that only reads the cache (for commands that must not
+/// fetch: `validate`, `plan`); `None` without a usable cache.
+pub fn cache_only_remote_store(config: &Config) -> Option<RemoteStore> {
+    let mut cache_config = sluice_cache::CacheConfig::new(&config.cache_dir);
+    cache_config.max_bytes = config.cache_max_bytes;
+    cache_config.max_age = config.cache_max_age;
+    // Only an existing cache is read; none is made for a check.
+    if !config.cache_dir.is_dir() {
+        return None;
+    }
+    let cache = sluice_cache::Cache::open(cache_config).ok()?;
+    Some(remote_store_with(
+        config,
+        &indexmap::IndexMap::new(),
+        Arc::new(cache),
+        true,
+    ))
+}
+
+fn remote_store_with(
+    config: &Config,
+    secrets: &indexmap::IndexMap<String, String>,
+    cache: Arc<sluice_cache::Cache>,
+    offline: bool,
+) -> RemoteStore {
     let token = match &config.actions.token_secret {
         Some(name) => secrets.get(name),
         None => secrets
@@ -268,6 +305,7 @@ pub fn remote_store(
             server: config.actions.server.clone(),
             allowed: AllowList::new(config.actions.allowed.clone()),
             token: token.cloned(),
+            offline,
         },
         cache,
     )

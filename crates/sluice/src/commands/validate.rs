@@ -33,9 +33,14 @@ pub fn run(root: &Path, args: &ValidateArgs, color: bool) -> Result<ExitStatus> 
         }
         args.paths.clone()
     };
+    // Calls of remote workflows are checked when the cache has them;
+    // validating never fetches.
+    let remote = crate::config::Config::load(root, &crate::config::Overrides::default())
+        .ok()
+        .and_then(|config| crate::commands::run::cache_only_remote_store(&config));
     let mut all = Vec::new();
     for path in &paths {
-        let parsed = workflows::load(root, path, &options)?;
+        let parsed = workflows::load(root, path, &options, remote.as_ref())?;
         for d in &parsed.diagnostics {
             let text = render::diagnostic(d, args.format, color);
             if args.format == DiagnosticFormat::Human {

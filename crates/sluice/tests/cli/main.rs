@@ -4,6 +4,7 @@ mod actions_artifacts;
 mod caching;
 mod git_server;
 mod remote_actions;
+mod reusable_workflows;
 mod run_engine;
 mod security;
 mod services_isolation;

@@ -718,32 +718,6 @@ fn the_bundled_example_runs() {
 }
 
 #[test]
-fn reusable_workflow_calls_fail_clearly_instead_of_passing() {
-    let repo = TestRepo::new();
-    repo.workflow(
-        "called.yml",
-        "on:\n  workflow_call:\njobs:\n  inner:\n    runs-on: x\n    steps: [{run: echo inner}]\n",
-    );
-    repo.workflow(
-        "ci.yml",
-        "on: push\njobs:\n  call:\n    uses: ./.github/workflows/called.yml\n",
-    )
-    .commit("call");
-    let (out, events) = repo.run_json("ci", &[]);
-    out.assert_code(1);
-    assert_eq!(
-        job_event(&events, "job_finished", "call")["result"],
-        "failure"
-    );
-    assert!(
-        out.stdout
-            .contains("running reusable workflows is not supported"),
-        "{}",
-        out.stdout
-    );
-}
-
-#[test]
 fn a_terminal_gets_live_progress() {
     // `script` gives the run a pseudo-terminal; skip quietly where it is missing.
     if std::process::Command::new("script")

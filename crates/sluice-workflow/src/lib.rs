@@ -20,6 +20,7 @@ pub mod source;
 mod suggest;
 pub mod token;
 pub mod yaml;
+mod yaml_relax;
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use model::*;

@@ -112,9 +112,22 @@ pub fn load(source: &Arc<SourceFile>, limits: &Limits, diags: &mut Diagnostics) 
             ));
         return None;
     }
-    let mut builder = TreeBuilder::new(source, limits);
+    let mut builder = TreeBuilder::new(source, limits, None);
     let mut parser = Parser::new_from_str(&source.text);
-    let outcome = parser.load(&mut builder, false);
+    let mut outcome = parser.load(&mut builder, false);
+    // Indentation GitHub accepts and the library does not: read again
+    // with the continuation lines indented (see `yaml_relax`).
+    let relaxed = match &outcome {
+        Err(e) if e.info().contains("invalid indentation") => {
+            crate::yaml_relax::relax(&source.text)
+        }
+        _ => None,
+    };
+    if let Some(relaxed) = &relaxed {
+        builder = TreeBuilder::new(source, limits, Some(relaxed));
+        let mut parser = Parser::new_from_str(&relaxed.text);
+        outcome = parser.load(&mut builder, false);
+    }
     if let Some(failure) = builder.failure.take() {
         let d = diags.error(failure.span, failure.message);
         if let Some(help) = failure.help {
@@ -123,8 +136,8 @@ pub fn load(source: &Arc<SourceFile>, limits: &Limits, diags: &mut Diagnostics) 
         return None;
     }
     if let Err(e) = outcome {
-        let marker = e.marker();
-        let span = source.span_at(marker.line(), marker.col(), 1);
+        let marker = *e.marker();
+        let span = builder.span(marker, 1);
         if e.info().contains("recursion limit") {
             // The scanner's own guard against deeply nested flow collections.
             diags
@@ -184,6 +197,8 @@ enum Open {
 struct TreeBuilder<'a> {
     source: &'a Arc<SourceFile>,
     limits: &'a Limits,
+    /// Set when the text parsed is the relaxed one.
+    relaxed: Option<&'a crate::yaml_relax::Relaxed>,
     stack: Vec<Open>,
     anchors: HashMap<usize, (Node, usize)>,
     alias_nodes: usize,
@@ -195,10 +210,15 @@ struct TreeBuilder<'a> {
 }
 
 impl<'a> TreeBuilder<'a> {
-    fn new(source: &'a Arc<SourceFile>, limits: &'a Limits) -> Self {
+    fn new(
+        source: &'a Arc<SourceFile>,
+        limits: &'a Limits,
+        relaxed: Option<&'a crate::yaml_relax::Relaxed>,
+    ) -> Self {
         Self {
             source,
             limits,
+            relaxed,
             stack: Vec::new(),
             anchors: HashMap::new(),
             alias_nodes: 0,
@@ -220,8 +240,14 @@ impl<'a> TreeBuilder<'a> {
         }
     }
 
+    /// The span in the file as written (columns of a relaxed text are
+    /// mapped back).
     fn span(&self, marker: Marker, len: usize) -> Span {
-        self.source.span_at(marker.line(), marker.col(), len)
+        let col = match self.relaxed {
+            Some(relaxed) => relaxed.original_col(marker.line().saturating_sub(1), marker.col()),
+            None => marker.col(),
+        };
+        self.source.span_at(marker.line(), col, len)
     }
 
     fn open(&mut self, container: Open, span: Span) {
@@ -464,6 +490,38 @@ mod tests {
         let node = load(&source, &limits, &mut diags);
         let messages = diags.into_sorted().into_iter().map(|d| d.short()).collect();
         (node, messages)
+    }
+
+    #[test]
+    fn indentation_github_accepts_is_read_and_positions_stay_true() {
+        // GitHub (like libyaml) reads a flow sequence whose entries and `]`
+        // sit at or left of its key, and a double-quoted scalar continued
+        // at column 1; both are common in public workflows.
+        let text = "m:\n  os: [\n  a,\n  b\n]\nrun: \"echo one\ntwo\"\nbad: [x,\n  *nope]\n";
+        let (node, errors) = load_str(text, Limits::default());
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        // The error points at the file as written: line 9, column 3 (the
+        // text read had three spaces more on that line).
+        assert!(errors[0].contains("t.yml:9:3"), "{errors:?}");
+        let text = "m:\n  os: [\n  a,\n  b\n]\nrun: \"echo one\ntwo\"\n";
+        let (node2, errors) = load_str(text, Limits::default());
+        assert!(errors.is_empty(), "{errors:?}");
+        let _ = node;
+        let root = node2.expect("a tree");
+        let NodeKind::Mapping(entries) = &root.kind else {
+            panic!("a mapping")
+        };
+        let run = &entries[1].1;
+        assert_eq!(run.scalar_text(), Some("echo one two"));
+        assert_eq!((run.span.line, run.span.col), (6, 6));
+        let NodeKind::Mapping(inner) = &entries[0].1.kind else {
+            panic!("a mapping")
+        };
+        let NodeKind::Sequence(items) = &inner[0].1.kind else {
+            panic!("a sequence")
+        };
+        assert_eq!(items[1].scalar_text(), Some("b"));
+        assert_eq!((items[1].span.line, items[1].span.col), (4, 3));
     }
 
     #[test]

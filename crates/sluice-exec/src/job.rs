@@ -516,10 +516,14 @@ pub(crate) fn evaluate_env(
     token: &sluice_workflow::Token,
 ) -> Result<Vec<(String, String)>, String> {
     match &token.kind {
-        TokenKind::Mapping(entries) => entries
-            .iter()
-            .map(|(name, _, value)| Ok((name.clone(), host.string(value)?)))
-            .collect(),
+        // Keys written as expressions, or `${{ insert }}`, need the whole
+        // mapping evaluated; plain ones are taken entry by entry.
+        TokenKind::Mapping(entries) if !entries.iter().any(|(k, _, _)| k.contains("${{")) => {
+            entries
+                .iter()
+                .map(|(name, _, value)| Ok((name.clone(), host.string(value)?)))
+                .collect()
+        }
         _ => match host.evaluate(token)? {
             Value::Object(map) => Ok(map
                 .into_iter()

@@ -962,7 +962,11 @@ fn expand_at_run_time(shared: &Shared, node: &Node, host: &RunHost) -> Vec<Insta
             shared.system_line(
                 &instance.key,
                 None,
-                &format!("error: strategy.matrix: {}", shared.mask(&message)),
+                &format!(
+                    "error: {}: strategy.matrix: {}",
+                    node.workflow.source.name,
+                    shared.mask(&message)
+                ),
             );
             shared.emit(Event::JobFinished {
                 job: instance.key.clone(),

@@ -28,7 +28,8 @@ pub enum TokenKind {
     /// A string; it is a template when it contains `${{`.
     String(String),
     Sequence(Vec<Token>),
-    /// Keys are plain strings (expressions are not allowed in keys).
+    /// Keys as written; a key may be an expression or `${{ insert }}`
+    /// (see [`Token::evaluate`]).
     Mapping(Vec<(String, Span, Token)>),
 }
 
@@ -89,7 +90,9 @@ impl Token {
         match &self.kind {
             TokenKind::String(s) => s.contains("${{"),
             TokenKind::Sequence(items) => items.iter().any(Token::has_expression),
-            TokenKind::Mapping(entries) => entries.iter().any(|(_, _, v)| v.has_expression()),
+            TokenKind::Mapping(entries) => entries
+                .iter()
+                .any(|(k, _, v)| k.contains("${{") || v.has_expression()),
             _ => false,
         }
     }
@@ -164,12 +167,23 @@ impl Token {
                     .map(|item| item.evaluate(host, allowed))
                     .collect::<Result<_, _>>()?,
             ),
-            TokenKind::Mapping(entries) => Value::Object(
-                entries
-                    .iter()
-                    .map(|(k, _, v)| Ok((k.clone(), v.evaluate(host, allowed)?)))
-                    .collect::<Result<_, ExprError>>()?,
-            ),
+            TokenKind::Mapping(entries) => {
+                let mut object = IndexMap::new();
+                for (key, key_span, value) in entries {
+                    let value = value.evaluate(host, allowed)?;
+                    match MappingKey::of(key) {
+                        MappingKey::Insert => merge_insert(&mut object, value, *key_span)?,
+                        MappingKey::Expression => {
+                            let name = Template::parse(key, allowed)?.evaluate(host)?;
+                            object.insert(name.to_display_string().into_owned(), value);
+                        }
+                        MappingKey::Literal => {
+                            object.insert(key.clone(), value);
+                        }
+                    }
+                }
+                Value::Object(object)
+            }
         })
     }
 
@@ -189,7 +203,16 @@ impl Token {
             TokenKind::Mapping(entries) => CompiledToken::Mapping(
                 entries
                     .iter()
-                    .map(|(k, _, v)| Ok((k.clone(), v.compile(allowed)?)))
+                    .map(|(k, span, v)| {
+                        let key = match MappingKey::of(k) {
+                            MappingKey::Insert => CompiledKey::Insert(*span),
+                            MappingKey::Expression => {
+                                CompiledKey::Template(Template::parse(k, allowed)?)
+                            }
+                            MappingKey::Literal => CompiledKey::Literal(k.clone()),
+                        };
+                        Ok((key, v.compile(allowed)?))
+                    })
                     .collect::<Result<_, ExprError>>()?,
             ),
             _ => CompiledToken::Literal(self.evaluate(&NoContexts, &Allowed::new())?),
@@ -211,7 +234,67 @@ pub enum CompiledToken {
     Literal(Value),
     Template(Template),
     Sequence(Vec<CompiledToken>),
-    Mapping(Vec<(String, CompiledToken)>),
+    Mapping(Vec<(CompiledKey, CompiledToken)>),
+}
+
+/// A mapping key, compiled.
+#[derive(Debug, Clone)]
+pub enum CompiledKey {
+    Literal(String),
+    /// A key written as an expression, evaluated to the key's name.
+    Template(Template),
+    /// `${{ insert }}`: the value's entries join the mapping.
+    Insert(Span),
+}
+
+/// What a mapping key written in a workflow means, in GitHub's template
+/// language: a name, an expression that computes the name (evaluated where
+/// the key's contexts are known, e.g. matrix keys when the job starts), or
+/// `${{ insert }}`, whose value (a mapping) is merged into the mapping.
+enum MappingKey {
+    Literal,
+    Expression,
+    Insert,
+}
+
+impl MappingKey {
+    fn of(key: &str) -> MappingKey {
+        let inner = key
+            .trim()
+            .strip_prefix("${{")
+            .and_then(|rest| rest.strip_suffix("}}"))
+            .map(str::trim);
+        match inner {
+            Some(word) if word.eq_ignore_ascii_case("insert") => MappingKey::Insert,
+            _ if key.contains("${{") => MappingKey::Expression,
+            _ => MappingKey::Literal,
+        }
+    }
+}
+
+/// Merges the value of an `${{ insert }}` key into `object`; anything but a
+/// mapping is an error that says where the key is.
+fn merge_insert(
+    object: &mut IndexMap<String, Value>,
+    value: Value,
+    span: Span,
+) -> Result<(), ExprError> {
+    match value {
+        Value::Object(entries) => {
+            object.extend(entries);
+            Ok(())
+        }
+        other => Err(ExprError {
+            kind: sluice_expr::ErrorKind::Evaluation,
+            message: format!(
+                "line {}, column {}: the value of `${{{{ insert }}}}` must be a mapping, not {}",
+                span.line,
+                span.col,
+                other.kind_name()
+            ),
+            position: None,
+        }),
+    }
 }
 
 impl CompiledToken {
@@ -225,12 +308,23 @@ impl CompiledToken {
                     .map(|i| i.evaluate(host))
                     .collect::<Result<_, _>>()?,
             ),
-            CompiledToken::Mapping(entries) => Value::Object(
-                entries
-                    .iter()
-                    .map(|(k, v)| Ok((k.clone(), v.evaluate(host)?)))
-                    .collect::<Result<_, ExprError>>()?,
-            ),
+            CompiledToken::Mapping(entries) => {
+                let mut object = IndexMap::new();
+                for (key, value) in entries {
+                    let value = value.evaluate(host)?;
+                    match key {
+                        CompiledKey::Literal(name) => {
+                            object.insert(name.clone(), value);
+                        }
+                        CompiledKey::Template(template) => {
+                            let name = template.evaluate(host)?;
+                            object.insert(name.to_display_string().into_owned(), value);
+                        }
+                        CompiledKey::Insert(span) => merge_insert(&mut object, value, *span)?,
+                    }
+                }
+                Value::Object(object)
+            }
         })
     }
 }

@@ -2,6 +2,7 @@
 
 mod actions_artifacts;
 mod caching;
+mod fidelity;
 mod git_server;
 mod remote_actions;
 mod reusable_workflows;

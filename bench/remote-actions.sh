@@ -100,7 +100,7 @@ git -c user.name=bench -c user.email=bench@example.invalid commit -q -m bench
 
 # The server, on a free port; every request is logged.
 python3 "$here/bench/git_https_server.py" --root "$work/srv" --cert "$work/cert.pem" --key "$work/key.pem" \
-  --port 0 --port-file "$work/port" --log "$work/requests.log" 2> "$work/server.err" &
+  --port 0 --port-file "$work/port" --log "$work/requests.log" > "$work/server.err" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do [ -s "$work/port" ] && break; sleep 0.1; done
 [ -s "$work/port" ] || { echo "the git server did not start:" >&2; cat "$work/server.err" >&2; exit 1; }

@@ -27,6 +27,7 @@ mod step;
 pub mod step_cache;
 pub mod step_output;
 pub mod step_process;
+pub mod toolchains;
 pub mod workflow_commands;
 pub mod workspace;
 

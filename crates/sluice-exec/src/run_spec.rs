@@ -44,6 +44,8 @@ pub struct RunSpec {
     pub temp_root: PathBuf,
     /// `RUNNER_TOOL_CACHE`.
     pub tool_cache: PathBuf,
+    /// Where requested toolchain versions are found or installed.
+    pub toolchains: crate::toolchains::Toolchains,
     /// The `secrets` context.
     pub secrets: IndexMap<String, String>,
     /// The `vars` context.

@@ -24,6 +24,8 @@ const MAX_DEPTH: usize = 10;
 
 /// A JavaScript action's `post`, registered when its `main` ran.
 pub(crate) struct PostNode {
+    /// The `node` the action's `using:` asked for.
+    pub node: String,
     pub step: usize,
     pub action_path: PathBuf,
     pub script: String,
@@ -158,11 +160,13 @@ pub(crate) fn run(
             composite(ctx, state, env, &action, dir, &inputs, steps, depth + 1)
         }
         ActionRuns::Node {
+            using,
             main,
             post,
             post_if,
             ..
         } => {
+            let node = node_for(ctx, using);
             let mut variables = input_variables(given);
             variables.extend(input_variables(&inputs));
             let mut step_env = env.clone();
@@ -175,10 +179,14 @@ pub(crate) fn run(
                 host,
                 &step_env,
                 limits,
-                ("node", vec![dir.join(&main.value).display().to_string()]),
+                (
+                    node.as_str(),
+                    vec![dir.join(&main.value).display().to_string()],
+                ),
             );
             if let Some(post) = post {
                 state.posts.push(Post::Node(PostNode {
+                    node: node.clone(),
                     step: ctx.index,
                     action_path: dir.to_path_buf(),
                     script: post.value.clone(),
@@ -347,7 +355,7 @@ pub(crate) fn run_post(ctx: &StepContext, state: &mut JobState, post: &PostNode)
         &env,
         &limits,
         (
-            "node",
+            post.node.as_str(),
             vec![post.action_path.join(&post.script).display().to_string()],
         ),
     )
@@ -405,10 +413,15 @@ pub(crate) fn run_pre_steps(
         };
         let dir = if uses.value.starts_with("./") || uses.value.starts_with("../") {
             super::local_dir(workspace, &uses.value)
+        } else if let Some(dir) = super::vendored(&ctx, &uses.value) {
+            dir
+        } else if shared.spec.native_actions.runs_natively(&uses.value) {
+            continue;
         } else {
-            match super::vendored(&ctx, &uses.value) {
-                Some(dir) => dir,
-                None => continue,
+            // A fetched action (resolved as the run started).
+            match super::fetched_dir(&ctx, &uses.value) {
+                Ok((dir, _)) => dir,
+                Err(_) => continue,
             }
         };
         let Ok(action) = load(&ctx, &dir) else {
@@ -416,6 +429,7 @@ pub(crate) fn run_pre_steps(
             continue;
         };
         let ActionRuns::Node {
+            using,
             pre: Some(pre),
             pre_if,
             ..
@@ -464,7 +478,10 @@ pub(crate) fn run_pre_steps(
                     &host,
                     &env,
                     &limits,
-                    ("node", vec![dir.join(&pre.value).display().to_string()]),
+                    (
+                        node_for(&ctx, using).as_str(),
+                        vec![dir.join(&pre.value).display().to_string()],
+                    ),
                 );
                 // What `pre` saved is for the step's `main` and `post`.
                 if let Some(saved) = state.saved_state.shift_remove(&index) {
@@ -491,5 +508,30 @@ pub(crate) fn run_pre_steps(
             cached: false,
             at: now(),
         });
+    }
+}
+
+/// The `node` for a JavaScript action that declares `using: nodeNN`: one of
+/// that major version from the host or downloaded (see
+/// [`crate::toolchains`]); else the host's, with a warning.
+fn node_for(ctx: &StepContext, using: &str) -> String {
+    let major = using.trim_start_matches("node");
+    let path = ctx
+        .shared
+        .spec
+        .base_env
+        .iter()
+        .find(|(k, _)| k == "PATH")
+        .map_or("/usr/local/bin:/usr/bin:/bin", |(_, v)| v.as_str());
+    match ctx.shared.spec.toolchains.node(major, path, None, true) {
+        Ok(found) => found.program.display().to_string(),
+        Err(e) => {
+            ctx.shared.system_line(
+                ctx.key,
+                Some(ctx.index),
+                &format!("warning: the action runs on {using}, which cannot be had ({e}); the host's node is used"),
+            );
+            "node".into()
+        }
     }
 }

@@ -221,7 +221,7 @@ pub(crate) fn run(
         }
     }
     match remote {
-        Some(remote) => match fetched_action_dir(ctx, remote, uses) {
+        Some(_) => match fetched_action_dir(ctx, uses) {
             Ok(dir) => local::run(ctx, state, host, env, limits, uses, &dir, &inputs),
             Err(error) => StepResult::error(ctx, &format!("`uses: {uses}`: {error}")),
         },
@@ -325,13 +325,9 @@ fn record_called_workflows(shared: &Shared, remote: &RemoteStore) {
 
 /// The directory of a fetched action, put in place in the run's scratch
 /// directory.
-fn fetched_action_dir(
-    ctx: &StepContext,
-    remote: &RemoteStore,
-    uses: &str,
-) -> Result<PathBuf, RemoteError> {
-    let reference = RemoteRef::parse(uses)?;
-    let fetched = remote.get(&reference)?;
+fn fetched_action_dir(ctx: &StepContext, uses: &str) -> Result<PathBuf, RemoteError> {
+    let (dir, fetched) = fetched_dir(ctx, uses)?;
+    let reference = &fetched.reference;
     ctx.shared.emit(Event::ActionResolved {
         job: ctx.key.clone(),
         step: Some(ctx.index),
@@ -356,6 +352,26 @@ fn fetched_action_dir(
             reference.git_ref, fetched.commit
         ));
     }
+    Ok(dir)
+}
+
+/// A fetched action's directory in the run's scratch directory, and what
+/// was fetched (the run's resolution: the same commit every time).
+pub(crate) fn fetched_dir(
+    ctx: &StepContext,
+    uses: &str,
+) -> Result<(PathBuf, std::sync::Arc<crate::remote::Fetched>), RemoteError> {
+    let remote = ctx
+        .shared
+        .spec
+        .remote
+        .as_deref()
+        .ok_or(RemoteError::Local {
+            action: "fetch actions",
+            reason: "this run has no cache to keep them in".into(),
+        })?;
+    let reference = RemoteRef::parse(uses)?;
+    let fetched = remote.get(&reference)?;
     ctx.shared
         .prepare_for_processes()
         .map_err(|reason| RemoteError::Local {
@@ -363,7 +379,7 @@ fn fetched_action_dir(
             reason,
         })?;
     let root = remote.place(&fetched, &ctx.shared.spec.temp_root.join("_actions"))?;
-    Ok(root.join(&reference.path))
+    Ok((root.join(&reference.path), fetched))
 }
 
 /// The directory of a local action (`./x`, `../x`), relative to the

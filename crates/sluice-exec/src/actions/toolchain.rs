@@ -1,8 +1,9 @@
 //! The setup actions (`actions/setup-node`, `-python`, `-go`, `-java`,
-//! `dtolnay/rust-toolchain`, `actions-rs/toolchain`), run natively: the
-//! toolchain already on the host is used. A requested version the host
-//! does not have draws a warning naming both; the outputs the actions
-//! document are set from what the host has. Nothing is downloaded.
+//! `dtolnay/rust-toolchain`, `actions-rs/toolchain`), run natively. A
+//! requested Node.js or Go version is found on the host or downloaded (see
+//! [`crate::toolchains`]) and put first on PATH; Python and Java are
+//! looked for on the host; without a request, the host's toolchain is
+//! used. The outputs the actions document are set from what is used.
 
 use std::path::{Path, PathBuf};
 
@@ -12,6 +13,7 @@ use crate::events::Outcome;
 use crate::job::JobState;
 use crate::shell::find_program;
 use crate::step::{StepContext, StepResult};
+use crate::toolchains::{Installed, ToolchainError};
 
 /// Runs one of the setup actions.
 pub(crate) fn run(
@@ -27,24 +29,53 @@ pub(crate) fn run(
         "actions/setup-node" => {
             let requested = input("node-version")
                 .or_else(|| node_version_file(ctx, input("node-version-file")));
-            probe(ctx, &path, "node", &["--version"], requested, "node-version", |out| {
-                out.trim().strip_prefix('v').map(str::to_string)
-            })
-            .map(|found| {
-                if let Some(manager) = input("cache") {
-                    notice(ctx, &format!("`cache: {manager}` is not set up by Sluice's setup-node; cache the package manager's directory with actions/cache"));
+            if let Some(manager) = input("cache") {
+                notice(
+                    ctx,
+                    &format!(
+                        "`cache: {manager}` is not set up by Sluice's setup-node; cache the package manager's directory with actions/cache"
+                    ),
+                );
+            }
+            match requested {
+                None => probe(
+                    ctx,
+                    &path,
+                    "node",
+                    &["--version"],
+                    None,
+                    "node-version",
+                    |out| out.trim().strip_prefix('v').map(str::to_string),
+                )
+                .map(|found| outputs(&[("node-version", format!("v{}", found.version))])),
+                Some(request) => {
+                    let mirror = input("mirror");
+                    put_first(ctx, state, "Node.js", &request, |t| {
+                        t.node(&request, &path, mirror.as_deref(), true)
+                    })
+                    .map(|found| outputs(&[("node-version", format!("v{}", found.version))]))
                 }
-                outputs(&[("node-version", format!("v{}", found.version))])
-            })
+            }
         }
         "actions/setup-python" => {
             let requested =
                 input("python-version").or_else(|| version_file(ctx, input("python-version-file")));
             setup_python(ctx, state, &path, requested)
         }
+        "actions/setup-go"
+            if input("go-version").is_some() || input("go-version-file").is_some() =>
+        {
+            let request = input("go-version")
+                .or_else(|| go_mod_version(ctx, input("go-version-file")))
+                .unwrap_or_else(|| "latest".into());
+            let mirror = input("go-download-base-url");
+            put_first(ctx, state, "Go", &request, |t| {
+                t.go(&request, &path, mirror.as_deref(), true)
+            })
+            .map(|found| outputs(&[("go-version", found.version.to_string())]))
+        }
         "actions/setup-go" => {
-            let requested =
-                input("go-version").or_else(|| go_mod_version(ctx, input("go-version-file")));
+            let requested = None;
             probe(
                 ctx,
                 &path,
@@ -64,19 +95,29 @@ pub(crate) fn run(
         "actions/setup-java" => {
             let requested =
                 input("java-version").or_else(|| version_file(ctx, input("java-version-file")));
-            probe(
-                ctx,
-                &path,
-                "java",
-                &["-version"],
-                requested,
-                "java-version",
-                |out| {
-                    let quoted = out.split('"').nth(1)?;
-                    Some(quoted.to_string())
-                },
-            )
-            .map(|found| {
+            let found = match requested {
+                Some(request) => {
+                    put_first(ctx, state, "Java", &request, |t| t.java(&request, &path)).map(
+                        |found| Found {
+                            program: found.program,
+                            version: found.version.to_string(),
+                        },
+                    )
+                }
+                None => probe(
+                    ctx,
+                    &path,
+                    "java",
+                    &["-version"],
+                    None,
+                    "java-version",
+                    |out| {
+                        let quoted = out.split('"').nth(1)?;
+                        Some(quoted.to_string())
+                    },
+                ),
+            };
+            found.map(|found| {
                 // JAVA_HOME is the directory above `bin/java`, links resolved.
                 let home = std::fs::canonicalize(&found.program)
                     .ok()
@@ -123,6 +164,28 @@ pub(crate) fn run(
         }
         Err(message) => StepResult::error(ctx, &message),
     }
+}
+
+/// Finds or installs a toolchain with `get` and puts its programs first
+/// on the job's PATH.
+fn put_first(
+    ctx: &StepContext,
+    state: &mut JobState,
+    tool: &str,
+    request: &str,
+    get: impl FnOnce(&crate::toolchains::Toolchains) -> Result<Installed, ToolchainError>,
+) -> Result<Installed, String> {
+    let found = get(&ctx.shared.spec.toolchains).map_err(|e| e.to_string())?;
+    ctx.shared.system_line(
+        ctx.key,
+        Some(ctx.index),
+        &format!(
+            "using {tool} {} from {} for {request}",
+            found.version, found.source
+        ),
+    );
+    state.added_path.insert(0, found.bin.display().to_string());
+    Ok(found)
 }
 
 /// A tool found on the host.
@@ -186,7 +249,7 @@ fn report_version(
             ctx.shared.system_line(
                 ctx.key,
                 Some(ctx.index),
-                &format!("warning: {input_name} {r} was requested; this host has {program} {found}, which is used instead (Sluice downloads no toolchains)"),
+                &format!("warning: {input_name} {r} was requested; this host has {program} {found}, which is used instead"),
             );
             return;
         }
@@ -311,31 +374,50 @@ fn setup_python(
     path: &str,
     requested: Option<String>,
 ) -> Result<IndexMap<String, String>, String> {
-    let exact = requested.as_deref().and_then(|r| {
-        let version = r.trim().trim_end_matches(".x");
-        let mut parts = version.split('.');
-        let (major, minor) = (parts.next()?, parts.next()?);
-        find_program(&format!("python{major}.{minor}"), path)
-    });
-    let program = exact
-        .or_else(|| find_program("python3", path))
-        .or_else(|| find_program("python", path));
-    let Some(program) = program else {
-        return Err("python is not installed on this host (Sluice uses the host's toolchains and downloads nothing); install it, then run again".into());
+    let found = match requested {
+        Some(request) => {
+            let found = ctx
+                .shared
+                .spec
+                .toolchains
+                .python(&request, path)
+                .map_err(|e| e.to_string())?;
+            ctx.shared.system_line(
+                ctx.key,
+                Some(ctx.index),
+                &format!(
+                    "using Python {} from {} for {request}",
+                    found.version, found.source
+                ),
+            );
+            Found {
+                program: found.program,
+                version: found.version.to_string(),
+            }
+        }
+        None => {
+            let Some(program) =
+                find_program("python3", path).or_else(|| find_program("python", path))
+            else {
+                return Err(
+                    "python is not installed on this host; install it, then run again".into(),
+                );
+            };
+            let name = program
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            probe(
+                ctx,
+                path,
+                &name,
+                &["--version"],
+                None,
+                "python-version",
+                |out| out.split_whitespace().nth(1).map(str::to_string),
+            )?
+        }
     };
-    let name = program
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let found = probe(
-        ctx,
-        path,
-        &name,
-        &["--version"],
-        requested,
-        "python-version",
-        |out| out.split_whitespace().nth(1).map(str::to_string),
-    )?;
     // Shims, so that `python` and `python3` both mean the chosen one.
     state.ensure_dirs(ctx.shared)?;
     let shims = state.temp.join("setup-python");

@@ -41,6 +41,15 @@ pub fn run(cwd: &Path, args: &CacheArgs) -> Result<ExitStatus> {
                     "removed {workspaces} job workspaces unused for longer than the age limit"
                 ));
             }
+            let toolchains = sluice_exec::toolchains::remove_unused_toolchains(
+                &config.cache_dir.join("toolchains"),
+                config.cache_max_age,
+            );
+            if toolchains > 0 {
+                crate::output::line(&format!(
+                    "removed {toolchains} downloaded toolchains unused for longer than the age limit"
+                ));
+            }
             crate::output::line(&format!(
                 "removed {} expired and {} least recently used entries and {} blobs ({}); {} entries left, {} stored",
                 report.expired.len(),

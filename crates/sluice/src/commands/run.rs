@@ -90,6 +90,11 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
             workspaces_dir: config.cache_dir.join("workspaces"),
             temp_root,
             tool_cache: config.cache_dir.join("tool-cache"),
+            toolchains: sluice_exec::toolchains::Toolchains {
+                root: config.cache_dir.join("toolchains"),
+                home: std::env::var_os("HOME").map(PathBuf::from),
+                tool_cache: config.cache_dir.join("tool-cache"),
+            },
             secrets: secrets.clone(),
             vars: config.vars.clone(),
             max_parallel_jobs: config.jobs,
@@ -143,6 +148,10 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
                     sluice_exec::workspace::remove_idle_workspaces(
                         &config.cache_dir.join("workspaces"),
                         Some(config.cache_max_age),
+                    );
+                    sluice_exec::toolchains::remove_unused_toolchains(
+                        &config.cache_dir.join("toolchains"),
+                        config.cache_max_age,
                     );
                 }
                 Ok(None) => {}

@@ -9,5 +9,6 @@ mod reusable_workflows;
 mod run_engine;
 mod security;
 mod services_isolation;
+mod static_server;
 mod support;
 mod workflow_language;

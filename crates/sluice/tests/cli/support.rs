@@ -267,6 +267,8 @@ fn sluice_command(dir: &Path, args: &[&str]) -> Command {
         // Never the internet: remote actions come from a loopback server
         // a test starts, or from nowhere (a closed port).
         .env("SLUICE_ACTIONS_SERVER", "http://127.0.0.1:9")
+        .env("NODEJS_ORG_MIRROR", "http://127.0.0.1:9/node")
+        .env("SLUICE_GO_MIRROR", "http://127.0.0.1:9/go")
         .env(
             "SLUICE_CACHE_DIR",
             dir.parent().unwrap_or(dir).join("cache"),

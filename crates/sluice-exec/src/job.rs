@@ -76,6 +76,8 @@ pub(crate) struct JobState {
     /// A `Cell` so that steps can create the directories while the job's
     /// contexts are borrowed for evaluation.
     pub dirs_ready: std::cell::Cell<bool>,
+    /// The job's container, for a `container:` job run in one.
+    pub container: Option<crate::job_container::JobContainer>,
     /// Post steps to run when the job ends, in the order registered (run
     /// in reverse): `actions/cache` saves and JavaScript actions' `post`.
     pub posts: Vec<crate::actions::Post>,
@@ -215,6 +217,15 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
         remove_later(shared, job_dir);
         return failed();
     }
+    // A container job: its engine and network first (services join it).
+    let container_plan = match plan_container(shared, key, job, &host) {
+        Ok(plan) => plan,
+        Err(message) => {
+            shared.system_line(key, None, &format!("error: {message}"));
+            remove_later(shared, job_dir);
+            return failed();
+        }
+    };
     let services = if job.services.is_empty() {
         crate::services::Services::default()
     } else {
@@ -234,6 +245,7 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
                     host: &host,
                     job_id: &job_id,
                     cancel: &cancel_or_timeout,
+                    network: container_plan.as_ref().map(|p| p.network.as_str()),
                 },
                 job,
             )
@@ -242,6 +254,9 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
             Ok(services) => services,
             Err(message) => {
                 shared.system_line(key, None, &format!("error: {message}"));
+                if let Some(plan) = &container_plan {
+                    plan.engine.remove_network(&plan.network);
+                }
                 remove_later(shared, job_dir);
                 let mut report = failed();
                 if cancel_level() != CancelLevel::None {
@@ -253,6 +268,56 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
     };
     let services_context = services.context();
     contexts.insert("job".into(), job_context("success", &services_context));
+    let container = match &container_plan {
+        None => None,
+        Some(plan) => {
+            let mounts = [
+                workspace.as_path(),
+                spec.temp_root.as_path(),
+                spec.tool_cache.as_path(),
+            ];
+            let _ = std::fs::create_dir_all(&spec.tool_cache);
+            let started = std::fs::create_dir_all(&job_dir)
+                .map_err(|e| e.to_string())
+                .and_then(|()| {
+                    crate::job_container::JobContainer::start(
+                        &plan.engine,
+                        &plan.spec,
+                        &spec.run_id,
+                        &plan.network,
+                        &mounts,
+                        &job_dir,
+                    )
+                    .map_err(|e| e.to_string())
+                });
+            match started {
+                Ok(container) => {
+                    shared.system_line(
+                        key,
+                        None,
+                        &format!(
+                            "container: {} ({}) on network {}",
+                            plan.spec.image,
+                            &container.id[..container.id.len().min(12)],
+                            plan.network
+                        ),
+                    );
+                    Some(container)
+                }
+                Err(message) => {
+                    shared.system_line(
+                        key,
+                        None,
+                        &format!("error: container {}: {message}", plan.spec.image),
+                    );
+                    services.stop(shared, key);
+                    plan.engine.remove_network(&plan.network);
+                    remove_later(shared, job_dir);
+                    return failed();
+                }
+            }
+        }
+    };
 
     let mut state = JobState {
         contexts,
@@ -269,6 +334,7 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
         dirs_ready: std::cell::Cell::new(false),
         posts: Vec::new(),
         saved_state: IndexMap::new(),
+        container,
     };
     let mut cache_keys = Vec::new();
     let mut cached_steps = (0u64, 0u64);
@@ -344,7 +410,15 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
     if state.dirs_ready.get() {
         process_tree::terminate_tree(None, &tracking_id, Duration::from_secs(2));
     }
+    // The job container first (its processes end with it), then services,
+    // then the network they shared.
+    if let Some(container) = &state.container {
+        container.engine.remove(&container.id);
+    }
     services.stop(shared, key);
+    if let Some(plan) = &container_plan {
+        plan.engine.remove_network(&plan.network);
+    }
 
     let cancelled = cancel_level() != CancelLevel::None || timed_out;
     let outputs = job_outputs(shared, key, job, &state);
@@ -451,10 +525,61 @@ fn unsupported(job: &Job) -> Option<String> {
             call.uses.value
         ));
     }
-    if job.container.is_some() {
-        return Some("`container:` jobs need a container engine, which Sluice does not use yet; run the steps on the host by removing `container:`".into());
-    }
     None
+}
+
+/// What a container job needs before its services start: the engine, the
+/// evaluated `container:`, and a network of its own.
+struct ContainerPlan {
+    engine: crate::engine::Engine,
+    spec: crate::job_container::ContainerSpec,
+    network: String,
+}
+
+/// `None` for a job without `container:`, or one whose steps run on the
+/// host (`--container host`, said in a warning).
+fn plan_container(
+    shared: &Shared,
+    key: &JobKey,
+    job: &Job,
+    host: &RunHost,
+) -> Result<Option<ContainerPlan>, String> {
+    let Some(token) = &job.container else {
+        return Ok(None);
+    };
+    let spec =
+        crate::job_container::ContainerSpec::evaluate(token, host).map_err(|e| e.to_string())?;
+    if shared.spec.containers_on_host {
+        shared.system_line(
+            key,
+            None,
+            &format!(
+                "warning: the job's steps run on this host, not in {} (--container host)",
+                spec.image
+            ),
+        );
+        return Ok(None);
+    }
+    let path_var = shared
+        .spec
+        .base_env
+        .iter()
+        .find(|(k, _)| k == "PATH")
+        .map_or("/usr/local/bin:/usr/bin:/bin", |(_, v)| v.as_str());
+    let engine = crate::engine::find(path_var, shared.spec.container_engine.as_deref())
+        .ok_or_else(|| format!(
+            "the job runs in the container {}, and no container engine answers here (docker or podman, found through DOCKER_HOST, the default sockets, or container-engine in sluice.toml); start one, or run the steps on the host with --container host (or container = \"host\" in sluice.toml)",
+            spec.image
+        ))?;
+    shared.prepare_for_processes()?;
+    engine.note_for_watcher(&shared.spec.temp_root);
+    let network = crate::job_container::create_network(&engine, &shared.spec.run_id)
+        .map_err(|e| e.to_string())?;
+    Ok(Some(ContainerPlan {
+        engine,
+        spec,
+        network,
+    }))
 }
 
 /// The job's workspace: its own copy of the repository, brought up to

@@ -4,6 +4,7 @@
 mod actions;
 mod call_scope;
 pub mod cancel;
+pub mod engine;
 pub mod eval_host;
 pub mod events;
 pub mod file_commands;
@@ -11,6 +12,7 @@ pub mod git;
 pub mod hash_files;
 pub mod ids;
 mod job;
+mod job_container;
 pub mod mask;
 pub mod process_tree;
 pub mod reaper;

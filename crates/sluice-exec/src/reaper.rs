@@ -89,6 +89,13 @@ pub fn run_reaper(prefix: &str, scratch: Option<&Path>) {
     // it its tracking id) is found only by the session it is in.
     if let Some(dir) = scratch {
         terminate_sessions(&session_log::read(dir), Duration::from_secs(2));
+        // Containers and networks of container jobs and services.
+        if let (Some(engine), Some(run)) = (
+            crate::engine::Engine::noted_in(dir),
+            prefix.strip_prefix("sluice_"),
+        ) {
+            engine.remove_run(run);
+        }
     }
     process_tree::terminate_tree(None, prefix, Duration::from_secs(2));
     if let Some(dir) = scratch.filter(|d| d.starts_with(std::env::temp_dir())) {

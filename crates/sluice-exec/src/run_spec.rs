@@ -44,6 +44,12 @@ pub struct RunSpec {
     pub temp_root: PathBuf,
     /// `RUNNER_TOOL_CACHE`.
     pub tool_cache: PathBuf,
+    /// `container-engine` from sluice.toml: a socket URL or a client
+    /// program; `None` finds one (see [`crate::engine`]).
+    pub container_engine: Option<String>,
+    /// Container jobs run their steps on the host (`--container host`),
+    /// for people who use `container:` only to get a toolchain.
+    pub containers_on_host: bool,
     /// Where requested toolchain versions are found or installed.
     pub toolchains: crate::toolchains::Toolchains,
     /// The `secrets` context.
@@ -151,6 +157,11 @@ impl Shared<'_> {
                 .map(|exe| ReaperGuard::start(exe, &spec.tracking_prefix, &spec.temp_root)))
         });
         ready.as_ref().map(|_| ()).map_err(Clone::clone)
+    }
+
+    /// The run's scratch directory, once it was made.
+    pub fn scratch_dir(&self) -> Option<&std::path::Path> {
+        matches!(self.processes_ready.get(), Some(Ok(_))).then_some(self.spec.temp_root.as_path())
     }
 
     /// A log line from Sluice itself about a job or step.

@@ -337,6 +337,9 @@ fn prepare(
             files,
         ));
     }
+    if let Some(container) = &state.container {
+        return in_container(ctx, state, container, env, &github, &dirs, &files, script);
+    }
     let shell = Shell::resolve(script.shell.as_deref(), &path).map_err(|e| e.to_string())?;
     let program = shell.program_path(&path).map_err(|e| e.to_string())?;
     // One script file per job and extension, overwritten by each step: the
@@ -361,5 +364,76 @@ fn prepare(
             session_log: Some(spec.temp_root.clone()),
         },
         files,
+    ))
+}
+
+/// A `run:` step of a container job: the script runs in the job's
+/// container through the engine's client, with the step's environment
+/// (not Sluice's own: the container has its own) in a private env file,
+/// the container's PATH with what `GITHUB_PATH` added, and the
+/// container's shell.
+#[allow(clippy::too_many_arguments)]
+fn in_container(
+    ctx: &StepContext,
+    state: &JobState,
+    container: &crate::job_container::JobContainer,
+    env: &IndexMap<String, String>,
+    github: &Value,
+    dirs: &RunnerDirs,
+    files: &CommandFiles,
+    script: &Script,
+) -> Result<(ProcessSpec, CommandFiles), String> {
+    let shared = ctx.shared;
+    let mut inside: IndexMap<String, String> = env.clone();
+    for (k, v) in runner_env::default_variables(github, &ctx.job.id, &ctx.step.id, dirs, files) {
+        inside.insert(k, v);
+    }
+    inside.insert("SLUICE_JOB_ID".into(), state.job_id.clone());
+    let mut path = container.path.clone();
+    if !state.added_path.is_empty() {
+        path = format!("{}:{path}", state.added_path.join(":"));
+    }
+    inside.insert("PATH".into(), path);
+    let present = |program: &str| match program {
+        "bash" => container.has_bash,
+        "python" => container.has_python,
+        _ => true,
+    };
+    let shell =
+        Shell::resolve_with(script.shell.as_deref(), &present).map_err(|e| e.to_string())?;
+    let script_path = state.temp.join(format!("step-script.{}", shell.extension));
+    std::fs::write(&script_path, shell.script_text(&script.text))
+        .map_err(|e| format!("cannot write the script to {}: {e}", script_path.display()))?;
+    shared.system_line(
+        ctx.key,
+        Some(ctx.index),
+        &format!("shell: {} (in the job's container)", shell.display),
+    );
+    let (program, args) = container
+        .exec_command(
+            &inside,
+            &state.files_dir.join("step.env"),
+            &script.cwd,
+            &shell.program,
+            &shell.arguments(&script_path),
+        )
+        .map_err(|e| e.to_string())?;
+    let client_env: Vec<(String, String)> = shared
+        .spec
+        .base_env
+        .iter()
+        .cloned()
+        .chain(container.engine.client_env())
+        .collect();
+    Ok((
+        ProcessSpec {
+            program,
+            args,
+            cwd: script.cwd.clone(),
+            env: client_env,
+            tracking_id: format!("{}_s{}_", state.tracking_id, ctx.index),
+            session_log: Some(shared.spec.temp_root.clone()),
+        },
+        files.clone(),
     ))
 }

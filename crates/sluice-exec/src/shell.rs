@@ -38,6 +38,15 @@ impl Shell {
     /// Resolves `shell:` (None when not given) using `path` (the PATH the
     /// step will see) to look programs up.
     pub fn resolve(shell: Option<&str>, path: &str) -> Result<Shell, ShellError> {
+        Shell::resolve_with(shell, &|program| find_program(program, path).is_some())
+    }
+
+    /// Resolves `shell:` where `present` tells which programs exist (in
+    /// a job's container, say).
+    pub fn resolve_with(
+        shell: Option<&str>,
+        present: &dyn Fn(&str) -> bool,
+    ) -> Result<Shell, ShellError> {
         let make = |program: &str, args: &[&str], extension| Shell {
             program: program.to_string(),
             args: args.iter().map(|a| a.to_string()).collect(),
@@ -50,7 +59,7 @@ impl Shell {
         let shell = shell.map(str::trim).filter(|s| !s.is_empty());
         Ok(match shell {
             None => {
-                if find_program("bash", path).is_some() {
+                if present("bash") {
                     make("bash", &["-e", "{0}"], "sh")
                 } else {
                     make("sh", &["-e", "{0}"], "sh")
@@ -63,7 +72,7 @@ impl Shell {
             ),
             Some("sh") => make("sh", &["-e", "{0}"], "sh"),
             Some("python") => {
-                let program = if find_program("python", path).is_some() {
+                let program = if present("python") {
                     "python"
                 } else {
                     "python3"

@@ -97,6 +97,11 @@ pub struct RunArgs {
     /// Run jobs in the working tree itself instead of each in its own snapshot (env SLUICE_IN_PLACE=1).
     #[arg(long)]
     pub in_place: bool,
+
+    /// Where `container:` jobs run their steps: `engine` (the default: in
+    /// the container) or `host` (for images used only to get a toolchain).
+    #[arg(long, value_name = "engine|host")]
+    pub container: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -32,6 +32,10 @@ struct File {
     native_actions: Option<NativeSetting>,
     /// The secret holding a token for private action repositories.
     actions_token_secret: Option<String>,
+    /// The container engine: a socket URL or a client program.
+    container_engine: Option<String>,
+    /// `"host"`: container jobs run their steps on the host.
+    container: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -62,6 +66,10 @@ pub struct Config {
     pub in_place: bool,
     /// How `uses:` reaches remote actions and reusable workflows.
     pub actions: ActionsConfig,
+    /// The container engine to use (`container-engine`), if set.
+    pub container_engine: Option<String>,
+    /// Container jobs run their steps on the host.
+    pub containers_on_host: bool,
 }
 
 /// The settings for remote actions and reusable workflows.
@@ -85,6 +93,8 @@ pub struct Overrides {
     pub vars: Vec<String>,
     /// `--in-place`.
     pub in_place: bool,
+    /// `--container host`.
+    pub containers_on_host: bool,
 }
 
 impl Config {
@@ -173,8 +183,18 @@ impl Config {
             native_overrides,
             token_secret: file.actions_token_secret,
         };
+        let containers_on_host = match file.container.as_deref() {
+            _ if overrides.containers_on_host => true,
+            None | Some("engine") => false,
+            Some("host") => true,
+            Some(other) => {
+                bail!("container = \"{other}\" in sluice.toml: use \"host\" or \"engine\"")
+            }
+        };
         Ok(Config {
             actions,
+            container_engine: env_text("SLUICE_CONTAINER_ENGINE").or(file.container_engine),
+            containers_on_host,
             in_place,
             state_dir,
             cache_dir,

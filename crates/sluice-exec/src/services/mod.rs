@@ -9,7 +9,7 @@
 //! job that cannot get its services fails without side effects.
 
 mod declaration;
-mod engine;
+mod engine_service;
 mod health;
 mod host_image;
 mod launch;
@@ -32,8 +32,8 @@ use crate::run_spec::Shared;
 pub use declaration::{HealthCheck, PortRequest, docker_health, parse_port};
 pub use words::split_words;
 
+use crate::engine::Engine;
 use declaration::{Declaration, Source};
-use engine::Engine;
 use health::Readiness;
 use host_image::HostImage;
 use launch::Launch;
@@ -55,6 +55,9 @@ pub(crate) struct ServiceContext<'a> {
     /// `SLUICE_JOB_ID`, also given to the services.
     pub job_id: &'a str,
     pub cancel: &'a (dyn Fn() -> CancelLevel + Sync),
+    /// The container job's network: image services join it, reached by
+    /// their name.
+    pub network: Option<&'a str>,
 }
 
 /// The running services of one job.
@@ -244,14 +247,16 @@ fn prepare(
                 }
                 (Kind::HostImage(host_image), notices)
             }
-            None => match engine::find(&path_var) {
-                Some(engine) => (Kind::Engine(engine), Vec::new()),
-                None => {
-                    return Err(format!(
-                        "service '{name}' uses image '{image}'. Without a container engine Sluice runs only postgres and redis images (with the host's binaries), and neither docker nor podman is running here. Declare a native service instead:\n  services:\n    {name}:\n      run: <command that starts the server on $PORT>\n      ports: [<port>]\n      healthcheck: {{cmd: '<command that exits 0 when ready>', interval: 1s, retries: 30}}"
-                    ));
+            None => {
+                match crate::engine::find(&path_var, ctx.shared.spec.container_engine.as_deref()) {
+                    Some(engine) => (Kind::Engine(engine), Vec::new()),
+                    None => {
+                        return Err(format!(
+                            "service '{name}' uses image '{image}'. Without a container engine Sluice runs only postgres and redis images (with the host's binaries), and neither docker nor podman is running here. Declare a native service instead:\n  services:\n    {name}:\n      run: <command that starts the server on $PORT>\n      ports: [<port>]\n      healthcheck: {{cmd: '<command that exits 0 when ready>', interval: 1s, retries: 30}}"
+                        ));
+                    }
                 }
-            },
+            }
         },
     };
     let ports = ports::assign(&requests).map_err(|e| format!("service '{name}': {e}"))?;
@@ -495,11 +500,22 @@ fn start_in_engine(
         crate::ids::random_hex(6),
         short_name(&declaration.name)
     );
-    let id = engine.start(
+    if let Some(scratch) = ctx.shared.scratch_dir() {
+        engine.note_for_watcher(scratch);
+    }
+    let network = ctx.network.map(|network| engine_service::JobNetwork {
+        network,
+        alias: &declaration.name,
+    });
+    let id = engine_service::start_service(
+        engine,
         &container_name,
         &declaration.source,
         &declaration.env,
         &running.ports,
+        &running.dir,
+        &ctx.shared.spec.run_id,
+        network,
     )?;
     running.process = Process::Container {
         engine: engine.clone(),
@@ -509,9 +525,16 @@ fn start_in_engine(
         Some(check) => Readiness::Command {
             probe: crate::step_process::ProcessSpec {
                 program: engine.program.clone(),
-                args: engine.exec_arguments(&id, &check.cmd),
+                args: engine_service::exec_arguments(&id, &check.cmd),
                 cwd: running.dir.clone(),
-                env: ctx.shared.spec.base_env.clone(),
+                env: ctx
+                    .shared
+                    .spec
+                    .base_env
+                    .iter()
+                    .cloned()
+                    .chain(engine.client_env())
+                    .collect(),
                 tracking_id: format!("{}_probe", running.tracking_id),
                 session_log: None,
             },

@@ -29,6 +29,13 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
             jobs: args.jobs.map(usize::from),
             vars: args.vars.clone(),
             in_place: args.in_place,
+            containers_on_host: match args.container.as_deref() {
+                None | Some("engine") => false,
+                Some("host") => true,
+                Some(other) => {
+                    anyhow::bail!("--container {other}: use engine or host")
+                }
+            },
         },
     )?;
     let secrets = secrets::collect(&args.secrets, &args.secret_files)?;
@@ -90,6 +97,8 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
             workspaces_dir: config.cache_dir.join("workspaces"),
             temp_root,
             tool_cache: config.cache_dir.join("tool-cache"),
+            container_engine: config.container_engine.clone(),
+            containers_on_host: config.containers_on_host,
             toolchains: sluice_exec::toolchains::Toolchains {
                 root: config.cache_dir.join("toolchains"),
                 home: std::env::var_os("HOME").map(PathBuf::from),

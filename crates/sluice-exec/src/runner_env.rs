@@ -45,6 +45,29 @@ pub struct RunnerDirs<'a> {
     pub event_path: &'a Path,
 }
 
+/// The names of the default variables (for passing them on by name, to a
+/// container).
+pub fn default_variable_names() -> Vec<String> {
+    let none = Path::new("");
+    let dirs = RunnerDirs {
+        workspace: none,
+        temp: none,
+        tool_cache: none,
+        event_path: none,
+    };
+    let files = CommandFiles {
+        output: none.into(),
+        env: none.into(),
+        path: none.into(),
+        state: none.into(),
+        summary: none.into(),
+    };
+    default_variables(&Value::Null, "", "", &dirs, &files)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect()
+}
+
 /// The default variables for a step of job `job_id`.
 pub fn default_variables(
     github: &Value,

@@ -196,12 +196,35 @@ pub(crate) fn run(
             }
             result
         }
-        ActionRuns::Docker { image } => StepResult::error(
-            ctx,
-            &format!(
-                "`uses: {uses}` is a Docker container action (image {image}), which needs a container engine; Sluice runs composite and JavaScript actions"
-            ),
-        ),
+        ActionRuns::Docker {
+            image,
+            args,
+            env: action_env,
+            entrypoint,
+            pre_entrypoint,
+            post_entrypoint,
+            ..
+        } => {
+            let mut step_env = env.clone();
+            step_env.extend(input_variables(given));
+            step_env.extend(input_variables(&inputs));
+            super::docker_action::run(
+                ctx,
+                state,
+                &step_env,
+                limits,
+                dir,
+                &super::docker_action::DockerRuns {
+                    image,
+                    args,
+                    env: action_env.as_ref(),
+                    entrypoint: entrypoint.as_deref(),
+                    pre_entrypoint: pre_entrypoint.as_deref(),
+                    post_entrypoint: post_entrypoint.as_deref(),
+                },
+                &inputs,
+            )
+        }
     }
 }
 

@@ -9,6 +9,7 @@ pub(crate) mod artifact_name;
 mod artifacts;
 mod cache;
 mod checkout;
+mod docker_action;
 mod local;
 mod toolchain;
 
@@ -159,12 +160,7 @@ pub(crate) fn run(
         return local::run(ctx, state, host, env, limits, uses, &dir, &inputs);
     }
     if let Some(image) = uses.strip_prefix("docker://") {
-        return StepResult::error(
-            ctx,
-            &format!(
-                "`uses: docker://{image}` needs a container engine, which Sluice does not use for steps; run the tool in a `run:` step"
-            ),
-        );
+        return docker_action::run_image_step(ctx, state, env, limits, image, &inputs);
     }
     let (action, version) = match uses.split_once('@') {
         Some((action, version)) => (action.to_ascii_lowercase(), version),

@@ -48,6 +48,15 @@ pub enum ActionRuns {
         post_if: Option<String>,
     },
     Docker {
+        /// `Dockerfile` (a path in the action), or `docker://image`.
         image: String,
+        /// The container's arguments (expressions over `inputs`).
+        args: Vec<Token>,
+        env: Option<Token>,
+        entrypoint: Option<String>,
+        pre_entrypoint: Option<String>,
+        pre_if: Option<String>,
+        post_entrypoint: Option<String>,
+        post_if: Option<String>,
     },
 }

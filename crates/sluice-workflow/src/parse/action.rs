@@ -179,13 +179,35 @@ fn read_action(r: &mut Reader, source: &Arc<SourceFile>, root: &yaml::Node) -> O
                 post_if: path(r, "post-if").map(|s| s.value),
             }
         }
-        "docker" => ActionRuns::Docker {
-            image: runs_fields
-                .get("image")
-                .and_then(|n| r.literal_string(n, "image"))
-                .map(|s| s.value)
-                .unwrap_or_default(),
-        },
+        "docker" => {
+            let text = |r: &mut Reader, key: &str| {
+                runs_fields
+                    .get(key)
+                    .and_then(|n| r.literal_string(n, key))
+                    .map(|s| s.value)
+            };
+            // `args` and `env` may use `inputs`; they are kept as tokens,
+            // evaluated when the action runs.
+            let args = runs_fields
+                .get("args")
+                .map(|n| r.unchecked_token(n))
+                .into_iter()
+                .flat_map(|t| match t.kind {
+                    crate::token::TokenKind::Sequence(items) => items,
+                    _ => vec![t],
+                })
+                .collect();
+            ActionRuns::Docker {
+                image: text(r, "image").unwrap_or_default(),
+                args,
+                env: runs_fields.get("env").map(|n| r.unchecked_token(n)),
+                entrypoint: text(r, "entrypoint"),
+                pre_entrypoint: text(r, "pre-entrypoint"),
+                pre_if: text(r, "pre-if"),
+                post_entrypoint: text(r, "post-entrypoint"),
+                post_if: text(r, "post-if"),
+            }
+        }
         other => {
             r.diags
                 .error(using.span, format!("Unknown `using: {other}`"))

@@ -256,3 +256,65 @@ fn container_host_runs_the_steps_on_the_host_with_a_warning() {
         out.stdout
     );
 }
+
+#[test]
+fn a_container_job_a_dockerfile_action_and_an_image_service_run_green_together() {
+    if !engine_ready() {
+        return;
+    }
+    let repo = TestRepo::new();
+    repo.file(
+        "greet/action.yml",
+        "name: greet\ninputs:\n  who: {default: nobody}\noutputs:\n  said: {description: what}\nruns:\n  using: docker\n  image: Dockerfile\n  args: ['${{ inputs.who }}']\n  env: {GREETING: hello}\n",
+    )
+    .file(
+        "greet/Dockerfile",
+        &format!("FROM {BUSYBOX}\nCOPY entrypoint.sh /entrypoint.sh\nENTRYPOINT [\"/bin/sh\", \"/entrypoint.sh\"]\n"),
+    )
+    .file(
+        "greet/entrypoint.sh",
+        "echo \"$GREETING $1 (INPUT_WHO=$INPUT_WHO) in $(pwd)\"\necho \"said=$GREETING $1\" >> \"$GITHUB_OUTPUT\"\n",
+    )
+    .workflow(
+        "ci.yml",
+        &format!(
+            r#"on: push
+jobs:
+  all:
+    runs-on: x
+    container: {BUSYBOX}
+    services:
+      web:
+        image: {BUSYBOX}
+        options: --entrypoint httpd
+        command: -f -p 8080 -h /www
+    steps:
+      - id: greet
+        uses: ./greet
+        with: {{who: sluice}}
+      - uses: docker://{BUSYBOX}
+        with: {{args: echo from a docker url}}
+      - run: |
+          echo "output: ${{{{ steps.greet.outputs.said }}}}"
+          wget -qO- http://web:8080/index.html
+"#
+        ),
+    )
+    .commit("first");
+    let (out, events) = repo.run_json("ci", &[]);
+    out.assert_code(0);
+    let lines = job_lines(&events, "all").join("\n");
+    assert!(
+        lines.contains("hello sluice (INPUT_WHO=sluice) in "),
+        "{lines}"
+    );
+    assert!(lines.contains("from a docker url"), "{lines}");
+    assert!(lines.contains("output: hello sluice"), "{lines}");
+    assert!(lines.contains("served-by-web"), "{lines}");
+    let ids = run_ids(&events);
+    assert!(
+        eventually(10, || leftovers_of(&ids).is_empty()),
+        "left behind: {:?}",
+        leftovers_of(&ids)
+    );
+}

@@ -4,6 +4,7 @@
 mod actions;
 mod call_scope;
 pub mod cancel;
+pub mod docker_meta;
 pub mod engine;
 pub mod eval_host;
 pub mod events;

@@ -10,6 +10,7 @@ mod artifacts;
 mod cache;
 mod checkout;
 mod docker_action;
+mod docker_build;
 mod local;
 mod toolchain;
 
@@ -210,6 +211,10 @@ pub(crate) fn run(
             | "actions-rs/toolchain" => Some(toolchain::run(ctx, state, &action, version, &inputs)),
             "actions/upload-artifact" => Some(artifacts::upload(ctx, &inputs, version)),
             "actions/download-artifact" => Some(artifacts::download(ctx, &inputs)),
+            "docker/setup-buildx-action" => Some(docker_build::setup_buildx(ctx)),
+            "docker/login-action" => Some(docker_build::login(ctx, &inputs)),
+            "docker/metadata-action" => Some(docker_build::metadata(ctx, &inputs)),
+            "docker/build-push-action" => Some(docker_build::build_push(ctx, &inputs)),
             _ => None,
         };
         if let Some(result) = native {
@@ -245,6 +250,10 @@ const NATIVE: &[&str] = &[
     "actions-rs/toolchain",
     "actions/upload-artifact",
     "actions/download-artifact",
+    "docker/setup-buildx-action",
+    "docker/login-action",
+    "docker/metadata-action",
+    "docker/build-push-action",
 ];
 
 /// Resolves (and fetches) the remote actions the run's jobs use directly,

@@ -318,3 +318,74 @@ jobs:
         leftovers_of(&ids)
     );
 }
+
+#[test]
+fn docker_actions_build_and_tag_an_image_natively() {
+    if !engine_ready() {
+        return;
+    }
+    let repo = TestRepo::new();
+    repo.file(
+        "app/Dockerfile",
+        &format!("FROM {BUSYBOX} AS base\nARG FLAVOUR=plain\nRUN echo \"$FLAVOUR\" > /flavour\nFROM base AS final\nLABEL from=sluice\n"),
+    )
+    .workflow(
+        "ci.yml",
+        r#"on: push
+jobs:
+  image:
+    runs-on: x
+    steps:
+      - uses: docker/setup-buildx-action@v3
+      - id: meta
+        uses: docker/metadata-action@v5
+        with:
+          images: localhost/sluice-test-app
+          tags: |
+            type=ref,event=branch
+            type=sha
+      - id: build
+        uses: docker/build-push-action@v6
+        with:
+          context: app
+          target: final
+          tags: ${{ steps.meta.outputs.tags }}
+          build-args: FLAVOUR=spicy
+          cache-from: type=gha
+          cache-to: type=gha,mode=max
+      - run: echo "built ${{ steps.build.outputs.imageid }} as ${{ steps.meta.outputs.tags }}"
+"#,
+    )
+    .commit("first");
+    let (out, events) = repo.run_json("ci", &[]);
+    out.assert_code(0);
+    let lines = job_lines(&events, "image").join("\n");
+    assert!(
+        lines.contains("as localhost/sluice-test-app:main"),
+        "{lines}"
+    );
+    let sha = repo.git(&["rev-parse", "--short=7", "HEAD"]);
+    assert!(
+        lines.contains(&format!("localhost/sluice-test-app:sha-{sha}")),
+        "{lines}"
+    );
+    let inspect = docker()
+        .args([
+            "run",
+            "--rm",
+            "localhost/sluice-test-app:main",
+            "cat",
+            "/flavour",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&inspect.stdout).trim(), "spicy");
+    let _ = docker()
+        .args([
+            "rmi",
+            "-f",
+            "localhost/sluice-test-app:main",
+            &format!("localhost/sluice-test-app:sha-{sha}"),
+        ])
+        .output();
+}

@@ -171,6 +171,7 @@ impl Shared<'_> {
             step,
             stream: Stream::System,
             line: self.mask(line),
+            level: crate::step_output::level_of(Stream::System, line),
             at: now(),
         });
     }

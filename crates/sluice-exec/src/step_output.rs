@@ -74,13 +74,32 @@ pub(crate) fn log_line(ctx: &StepContext, effects: &mut Effects, stream: Stream,
     if let Some(captured) = effects.captured.as_mut() {
         captured.push((stream, line.clone()));
     }
+    let level = level_of(stream, &line);
     shared.emit(Event::Log {
         job: ctx.key.clone(),
         step: Some(ctx.index),
         stream,
         line,
+        level,
         at: now(),
     });
+}
+
+/// The level of a line Sluice writes (its own lines start with the word
+/// that says so); what steps print is plain output. Decided here, where
+/// the lines are written, so that observers read the event's field.
+pub(crate) fn level_of(stream: Stream, text: &str) -> crate::events::LogLevel {
+    use crate::events::LogLevel;
+    if stream != Stream::System {
+        return LogLevel::Info;
+    }
+    match text.split_once(": ").map(|(word, _)| word) {
+        Some("error") => LogLevel::Error,
+        Some("warning") => LogLevel::Warning,
+        Some("notice") => LogLevel::Notice,
+        Some("shell") => LogLevel::Detail,
+        _ => LogLevel::Info,
+    }
 }
 
 /// A line too long to keep whole arrives in pieces; they are shown as

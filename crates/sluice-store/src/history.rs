@@ -4,7 +4,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use rusqlite::params;
-use sluice_exec::events::Timestamp;
+use sluice_events::Timestamp;
 
 use crate::database::Database;
 use crate::error::StoreError;
@@ -29,7 +29,7 @@ pub struct History {
 /// What is known about a run before it starts. The [`Event::RunStarted`]
 /// event, when recorded, refines these.
 ///
-/// [`Event::RunStarted`]: sluice_exec::events::Event::RunStarted
+/// [`Event::RunStarted`]: sluice_events::Event::RunStarted
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewRun {
     /// Whose history the run belongs to, and numbers count in: typically

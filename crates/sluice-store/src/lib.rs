@@ -2,7 +2,7 @@
 //! outcomes, outputs, annotations, step summaries and full logs.
 //!
 //! This is the only crate that speaks SQL. It consumes the executor's
-//! events ([`sluice_exec::events`]) through a [`Recorder`], and answers the
+//! events ([`sluice_events`]) through a [`Recorder`], and answers the
 //! CLI's questions through [`History`]'s queries.
 //!
 //! Layout of a state directory:

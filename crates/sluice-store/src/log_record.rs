@@ -9,7 +9,7 @@
 
 use std::io::{self, Read, Write};
 
-use sluice_exec::events::{Stream, Timestamp};
+use sluice_events::{Stream, Timestamp};
 
 pub(crate) const HEADER_LEN: usize = 8 + 8 + 1 + 4;
 

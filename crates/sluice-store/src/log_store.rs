@@ -6,7 +6,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use rusqlite::{OptionalExtension, params};
-use sluice_exec::events::Timestamp;
+use sluice_events::Timestamp;
 
 use crate::database::Database;
 use crate::error::StoreError;

@@ -8,7 +8,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use rusqlite::params;
-use sluice_exec::events::{Event, EventSink, JobInfo};
+use sluice_events::{Event, EventSink, JobInfo};
 
 use crate::database::Database;
 use crate::error::StoreError;
@@ -302,6 +302,7 @@ impl RecorderState {
                 stream,
                 line,
                 at,
+                ..
             } => {
                 let seq = self.next_seq;
                 self.next_seq += 1;

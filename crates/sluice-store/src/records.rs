@@ -4,7 +4,7 @@
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
-use sluice_exec::events::{AnnotationLevel, JobKey, Outcome, Stream, Timestamp};
+use sluice_events::{AnnotationLevel, JobKey, Outcome, Stream, Timestamp};
 
 use crate::status::Status;
 

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use rusqlite::{OptionalExtension, params};
-use sluice_exec::events::Timestamp;
+use sluice_events::Timestamp;
 
 use crate::database::Database;
 use crate::error::StoreError;

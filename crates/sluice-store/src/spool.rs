@@ -12,7 +12,7 @@ use std::fs::{self, File};
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use sluice_exec::events::{Stream, Timestamp};
+use sluice_events::{Stream, Timestamp};
 
 use crate::error::StoreError;
 use crate::log_record;

@@ -3,7 +3,7 @@
 
 use rusqlite::Row;
 use rusqlite::types::Type;
-use sluice_exec::events::{AnnotationLevel, Outcome};
+use sluice_events::{AnnotationLevel, Outcome};
 
 pub(crate) fn outcome_text(outcome: Outcome) -> &'static str {
     outcome.as_str()

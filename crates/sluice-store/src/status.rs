@@ -2,7 +2,7 @@
 
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use serde::{Deserialize, Serialize};
-use sluice_exec::events::Outcome;
+use sluice_events::Outcome;
 
 /// The state of a run, job or step as recorded.
 ///

@@ -6,7 +6,7 @@
 //! days" computation, done on 400-year eras so it needs no tables. It lives
 //! in its own module so the CLI can format history the same way.
 
-use sluice_exec::events::Timestamp;
+use sluice_events::Timestamp;
 
 /// `2024-02-29T13:05:09.042Z`: millisecond precision, always UTC.
 pub fn format_rfc3339_millis(at: Timestamp) -> String {

@@ -579,6 +579,7 @@ fn stop_one(shared: &Shared, key: &JobKey, running: Running) {
             step: None,
             stream: Stream::Service,
             line: shared.mask(&format!("[{}] {line}", running.name)),
+            level: crate::events::LogLevel::Info,
             at: now(),
         });
     }

@@ -1,6 +1,6 @@
 //! Cache lookups and saves recorded with a run, summed by `cache_stats`.
 
-use sluice_exec::events::{CacheKind, CacheResult, Event, EventSink, Outcome};
+use sluice_events::{CacheKind, CacheResult, Event, EventSink, Outcome};
 use sluice_store::History;
 
 use crate::support::{REPO, Script, T0, job, new_run, state_dir};

@@ -80,17 +80,12 @@ fn a_damaged_log_chunk_is_an_error_not_a_panic() {
     let recorder = history.start_run(new_run(REPO)).unwrap();
     let mut script = Script::new(&recorder);
     script.step_started("build", 0, "", "Build");
-    script.log(
-        "build",
-        Some(0),
-        sluice_exec::events::Stream::Stdout,
-        "hello",
-    );
+    script.log("build", Some(0), sluice_events::Stream::Stdout, "hello");
     script.step_finished(
         "build",
         0,
-        sluice_exec::events::Outcome::Success,
-        sluice_exec::events::Outcome::Success,
+        sluice_events::Outcome::Success,
+        sluice_events::Outcome::Success,
         Some(0),
     );
     recorder.finish(Some(0)).unwrap();

@@ -1,4 +1,4 @@
-use sluice_exec::events::{Outcome, Stream};
+use sluice_events::{Outcome, Stream};
 use sluice_store::{History, JobSelector, LogFilter, StepSelector, StoreError};
 
 use crate::support::{REPO, Script, job, new_run, state_dir};

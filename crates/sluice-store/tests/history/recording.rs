@@ -1,6 +1,6 @@
 use std::thread;
 
-use sluice_exec::events::{AnnotationLevel, EventSink, Outcome, Stream};
+use sluice_events::{AnnotationLevel, EventSink, Outcome, Stream};
 use sluice_store::{History, JobSelector, LogFilter, LogLine, RunQuery, Status, StepSelector};
 
 use crate::support::{REPO, Script, T0, job, new_run, state_dir};

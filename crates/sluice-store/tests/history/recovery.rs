@@ -3,7 +3,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use sluice_exec::events::{AnnotationLevel, Outcome, Stream};
+use sluice_events::{AnnotationLevel, Outcome, Stream};
 use sluice_store::{History, LogFilter, RecoveredRun, Status};
 
 use crate::support::{REPO, Script, job, new_run, state_dir};

@@ -1,7 +1,7 @@
 //! Building blocks for tests: state directories and scripted events.
 
 use indexmap::IndexMap;
-use sluice_exec::events::{AnnotationLevel, Event, EventSink, JobInfo, Outcome, Stream};
+use sluice_events::{AnnotationLevel, Event, EventSink, JobInfo, Outcome, Stream};
 use sluice_store::NewRun;
 
 pub const REPO: &str = "/work/example-repo";
@@ -144,6 +144,7 @@ impl<'a> Script<'a> {
             step,
             stream,
             line: line.to_owned(),
+            level: Default::default(),
             at,
         });
     }

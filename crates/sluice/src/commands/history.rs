@@ -226,11 +226,11 @@ pub fn show(cwd: &Path, args: &ShowArgs, color_choice: ColorChoice) -> Result<Ex
     Ok(ExitStatus::Success)
 }
 
-fn level_name(level: sluice_exec::events::AnnotationLevel) -> &'static str {
+fn level_name(level: sluice_events::AnnotationLevel) -> &'static str {
     match level {
-        sluice_exec::events::AnnotationLevel::Error => "error",
-        sluice_exec::events::AnnotationLevel::Warning => "warning",
-        sluice_exec::events::AnnotationLevel::Notice => "notice",
+        sluice_events::AnnotationLevel::Error => "error",
+        sluice_events::AnnotationLevel::Warning => "warning",
+        sluice_events::AnnotationLevel::Notice => "notice",
     }
 }
 

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use sluice_exec::events::Fanout;
+use sluice_events::Fanout;
 use sluice_exec::git::ReadOptions;
 use std::sync::Arc;
 

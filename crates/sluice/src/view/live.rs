@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use indexmap::IndexMap;
-use sluice_exec::events::Stream;
-use sluice_exec::{Event, EventSink, Outcome};
+use sluice_events::Stream;
+use sluice_events::{Event, EventSink, Outcome};
 
 use super::{dim, duration, outcome_mark, paint};
 use crate::terminal_text::{inert, truncate_to_width};
@@ -173,10 +173,10 @@ impl EventSink for LiveView {
                 }
             }
             Event::Log {
-                line,
+                level,
                 stream: Stream::System,
                 ..
-            } if super::is_detail(line) => return,
+            } if super::is_detail(*level) => return,
             // Services' own output is for history (`sluice logs`), not the screen.
             Event::Log {
                 stream: Stream::Service,

@@ -61,6 +61,6 @@ pub fn dim(text: &str, color: bool) -> String {
 
 /// Lines from Sluice that belong in the stored log but would only clutter
 /// a live view (which shell ran the script).
-pub fn is_detail(line: &str) -> bool {
-    line.starts_with("shell: ")
+pub fn is_detail(level: sluice_events::LogLevel) -> bool {
+    level == sluice_events::LogLevel::Detail
 }

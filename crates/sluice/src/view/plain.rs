@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use sluice_exec::events::{AnnotationLevel, Stream};
-use sluice_exec::{Event, EventSink, Outcome};
+use sluice_events::{AnnotationLevel, Stream};
+use sluice_events::{Event, EventSink, Outcome};
 
 use super::{duration, outcome_mark, paint};
 
@@ -67,9 +67,9 @@ impl EventSink for PlainView {
             }
             Event::Log {
                 stream: Stream::System,
-                line,
+                level,
                 ..
-            } if super::is_detail(line) => return,
+            } if super::is_detail(*level) => return,
             // Services' own output is for history (`sluice logs`), not the screen.
             Event::Log {
                 stream: Stream::Service,
@@ -122,8 +122,8 @@ impl EventSink for PlainView {
             } => {
                 let step = self.step_name(job, Some(*step)).unwrap_or_default();
                 let what = match kind {
-                    sluice_exec::events::CacheKind::Step => "step cache",
-                    sluice_exec::events::CacheKind::Key => "cache",
+                    sluice_events::CacheKind::Step => "step cache",
+                    sluice_events::CacheKind::Key => "cache",
                 };
                 let matched = matched_key
                     .as_ref()

@@ -10,9 +10,10 @@ use sluice_expr::Value;
 use sluice_workflow::Workflow;
 use sluice_workflow::{Job, TokenKind};
 
-use crate::cancel::{CancelLevel, CancelToken};
+use crate::assignment::JobAssignment;
 use crate::eval_host::{RunHost, Status, string_object};
-use crate::events::{JobKey, Outcome};
+use crate::events::{CancelLevel, CancelToken};
+use crate::events::{JobKey, LogLevel, Outcome};
 use crate::process_tree;
 use crate::run_spec::{Isolation, Shared};
 use crate::step::{StepContext, StepRecord, run_step};
@@ -20,27 +21,6 @@ use crate::workspace::{JobWorkspace, SnapshotSource};
 
 /// GitHub's default job timeout.
 const DEFAULT_JOB_TIMEOUT: Duration = Duration::from_secs(360 * 60);
-
-/// One job instance to run.
-pub(crate) struct JobInstance<'a> {
-    pub key: JobKey,
-    pub job: &'a Job,
-    /// The workflow the job is written in (its `env` and `defaults`).
-    pub workflow: &'a Workflow,
-    /// The `inputs` context (a called workflow's, for its jobs).
-    pub inputs: Value,
-    /// The `secrets` context of a called workflow's job; `None` for the
-    /// run's own.
-    pub secrets: Option<IndexMap<String, String>>,
-    pub matrix: Value,
-    pub strategy: Value,
-    /// The `needs` context: `{id: {result, outputs}}`.
-    pub needs: Value,
-    /// Cancels this instance only (fail-fast of a matrix).
-    pub own_cancel: CancelToken,
-    /// Step-cache keys of the cached steps of the jobs this job needs.
-    pub upstream_keys: IndexMap<String, Vec<String>>,
-}
 
 /// How a job ended.
 #[derive(Debug, Clone)]
@@ -101,10 +81,25 @@ impl JobState {
     }
 }
 
-pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
+/// Runs the job `assignment` names; `own_cancel` stops this instance
+/// alone (fail-fast of a matrix).
+pub(crate) fn run_job(
+    shared: &Shared,
+    assignment: &JobAssignment,
+    own_cancel: &CancelToken,
+) -> JobReport {
     let spec = shared.spec;
-    let job = instance.job;
-    let key = &instance.key;
+    let key = &assignment.key;
+    let Some((workflow, job)) = assignment.origin.resolve(&spec.workflow) else {
+        // Cannot happen with an assignment this run made; never panic.
+        shared.system_message(
+            key,
+            None,
+            LogLevel::Error,
+            "the job was not found in the workflow it was assigned from",
+        );
+        return failed();
+    };
     // Created when a step first needs them (see `JobState::ensure_dirs`).
     let job_dir = spec.temp_root.join(sanitize(key));
     let temp = job_dir.join("tmp");
@@ -115,7 +110,7 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
         sanitize(key),
         crate::ids::random_hex(6)
     );
-    let cancel_level = || instance.own_cancel.level().max(shared.cancel.level());
+    let cancel_level = || own_cancel.level().max(shared.cancel.level());
     let job_id = format!(
         "r{}_{}_{}",
         spec.run_number,
@@ -126,7 +121,7 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
     let (workspace, _workspace_slot) = match prepare_workspace(shared, key) {
         Ok(workspace) => workspace,
         Err(message) => {
-            shared.system_line(key, None, &format!("error: {message}"));
+            shared.system_message(key, None, LogLevel::Error, &message);
             remove_later(shared, job_dir);
             return failed();
         }
@@ -147,15 +142,15 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
     }
     let mut contexts: IndexMap<String, Value> = IndexMap::new();
     contexts.insert("github".into(), github);
-    contexts.insert("inputs".into(), instance.inputs.clone());
+    contexts.insert("inputs".into(), Value::from_json(&assignment.inputs));
     contexts.insert("vars".into(), string_object(&spec.vars));
     contexts.insert(
         "secrets".into(),
-        secrets_context(instance.secrets.as_ref().unwrap_or(&spec.secrets)),
+        secrets_context(assignment.secrets.as_ref().unwrap_or(&spec.secrets)),
     );
-    contexts.insert("matrix".into(), instance.matrix.clone());
-    contexts.insert("strategy".into(), instance.strategy.clone());
-    contexts.insert("needs".into(), instance.needs.clone());
+    contexts.insert("matrix".into(), Value::from_json(&assignment.matrix));
+    contexts.insert("strategy".into(), Value::from_json(&assignment.strategy));
+    contexts.insert("needs".into(), Value::from_json(&assignment.needs));
     contexts.insert("runner".into(), runner_context(spec, &temp, &workspace));
     contexts.insert(
         "job".into(),
@@ -165,7 +160,7 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
 
     // env: the workflow's, then the job's on top; each sees what came before.
     let mut job_env = IndexMap::new();
-    for token in [instance.workflow.env.as_ref(), job.env.as_ref()]
+    for token in [workflow.env.as_ref(), job.env.as_ref()]
         .into_iter()
         .flatten()
     {
@@ -181,7 +176,7 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
         match evaluate_env(&host, token) {
             Ok(values) => job_env.extend(values),
             Err(message) => {
-                shared.system_line(key, None, &format!("error: env: {message}"));
+                shared.system_message(key, None, LogLevel::Error, &format!("env: {message}"));
                 return failed();
             }
         }
@@ -200,7 +195,12 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
         None => DEFAULT_JOB_TIMEOUT,
         Some(Ok(value)) => minutes(&value).unwrap_or(DEFAULT_JOB_TIMEOUT),
         Some(Err(message)) => {
-            shared.system_line(key, None, &format!("error: timeout-minutes: {message}"));
+            shared.system_message(
+                key,
+                None,
+                LogLevel::Error,
+                &format!("timeout-minutes: {message}"),
+            );
             return failed();
         }
     };
@@ -208,12 +208,17 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
         None => false,
         Some(Ok(value)) => value.to_boolean(),
         Some(Err(message)) => {
-            shared.system_line(key, None, &format!("error: continue-on-error: {message}"));
+            shared.system_message(
+                key,
+                None,
+                LogLevel::Error,
+                &format!("continue-on-error: {message}"),
+            );
             return failed();
         }
     };
     if let Some(problem) = unsupported(job) {
-        shared.system_line(key, None, &format!("error: {problem}"));
+        shared.system_message(key, None, LogLevel::Error, &problem);
         remove_later(shared, job_dir);
         return failed();
     }
@@ -221,7 +226,7 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
     let container_plan = match plan_container(shared, key, job, &host) {
         Ok(plan) => plan,
         Err(message) => {
-            shared.system_line(key, None, &format!("error: {message}"));
+            shared.system_message(key, None, LogLevel::Error, &message);
             remove_later(shared, job_dir);
             return failed();
         }
@@ -253,7 +258,7 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
         match started {
             Ok(services) => services,
             Err(message) => {
-                shared.system_line(key, None, &format!("error: {message}"));
+                shared.system_message(key, None, LogLevel::Error, &message);
                 if let Some(plan) = &container_plan {
                     plan.engine.remove_network(&plan.network);
                 }
@@ -305,10 +310,11 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
                     Some(container)
                 }
                 Err(message) => {
-                    shared.system_line(
+                    shared.system_message(
                         key,
                         None,
-                        &format!("error: container {}: {message}", plan.spec.image),
+                        LogLevel::Error,
+                        &format!("container {}: {message}", plan.spec.image),
                     );
                     services.stop(shared, key);
                     plan.engine.remove_network(&plan.network);
@@ -344,34 +350,32 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
         shared,
         key,
         job,
-        instance.workflow,
+        workflow,
         &mut state,
         &cancel_level,
         &workspace,
-        &instance.upstream_keys,
+        &assignment.upstream_keys,
     );
     for (index, step) in job.steps().iter().enumerate() {
         if Instant::now() >= state.deadline && !timed_out {
             timed_out = true;
-            shared.system_line(
+            shared.system_message(
                 key,
                 None,
-                &format!(
-                    "error: the job exceeded its timeout of {}",
-                    human_minutes(timeout)
-                ),
+                LogLevel::Error,
+                &format!("the job exceeded its timeout of {}", human_minutes(timeout)),
             );
         }
         let context = StepContext {
             shared,
             key,
             job,
-            workflow: instance.workflow,
+            workflow,
             step,
             index,
             cancel_level: &cancel_level,
             job_timed_out: timed_out,
-            upstream_keys: &instance.upstream_keys,
+            upstream_keys: &assignment.upstream_keys,
             workspace: &workspace,
             nested: None,
         };
@@ -396,14 +400,7 @@ pub(crate) fn run_job(shared: &Shared, instance: &JobInstance) -> JobReport {
             .insert("job".into(), job_context(status, &services_context));
     }
 
-    run_posts(
-        shared,
-        key,
-        job,
-        instance.workflow,
-        &mut state,
-        &cancel_level,
-    );
+    run_posts(shared, key, job, workflow, &mut state, &cancel_level);
 
     // Whatever the job's steps left running (servers, daemons) ends with
     // it, then its services (whose clients are gone by then).
@@ -550,11 +547,12 @@ fn plan_container(
     let spec =
         crate::job_container::ContainerSpec::evaluate(token, host).map_err(|e| e.to_string())?;
     if shared.spec.containers_on_host {
-        shared.system_line(
+        shared.system_message(
             key,
             None,
+            LogLevel::Warning,
             &format!(
-                "warning: the job's steps run on this host, not in {} (--container host)",
+                "the job's steps run on this host, not in {} (--container host)",
                 spec.image
             ),
         );
@@ -680,9 +678,12 @@ fn job_outputs(
             Ok(value) => {
                 outputs.insert(name.clone(), value);
             }
-            Err(message) => {
-                shared.system_line(key, None, &format!("warning: output '{name}': {message}"))
-            }
+            Err(message) => shared.system_message(
+                key,
+                None,
+                LogLevel::Warning,
+                &format!("output '{name}': {message}"),
+            ),
         }
     }
     outputs

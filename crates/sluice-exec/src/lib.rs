@@ -2,8 +2,8 @@
 //! and the scheduler that runs a workflow's jobs as a DAG.
 
 mod actions;
+pub mod assignment;
 mod call_scope;
-pub mod cancel;
 pub mod docker_meta;
 pub mod engine;
 pub mod eval_host;
@@ -38,7 +38,7 @@ pub use actions::artifact_name::{InvalidArtifactName, check_artifact_name};
 pub use actions::{
     ARTIFACT_KIND, NativeActions, remove_expired_artifacts, vendored_in as vendored_action_dir,
 };
-pub use cancel::{CancelLevel, CancelToken};
+pub use events::{CancelLevel, CancelToken};
 pub use events::{Event, EventSink, Outcome};
 pub use run_spec::{Isolation, RunSpec};
 pub use scheduler::{RunReport, run};

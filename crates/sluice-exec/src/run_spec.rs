@@ -10,8 +10,8 @@ use sluice_expr::Value;
 use sluice_plan::Plan;
 use sluice_workflow::Workflow;
 
-use crate::cancel::CancelToken;
-use crate::events::{Event, EventSink, JobKey, Stream, now};
+use crate::events::CancelToken;
+use crate::events::{Event, EventSink, JobKey, LogLevel, Stream, now};
 use crate::mask::Masker;
 use crate::reaper::ReaperGuard;
 
@@ -162,6 +162,27 @@ impl Shared<'_> {
     /// The run's scratch directory, once it was made.
     pub fn scratch_dir(&self) -> Option<&std::path::Path> {
         matches!(self.processes_ready.get(), Some(Ok(_))).then_some(self.spec.temp_root.as_path())
+    }
+
+    /// A message from Sluice itself about a job or step, at `level`; its
+    /// text starts with the level's word (`error: ...`) for whoever reads
+    /// the plain log.
+    pub fn system_message(&self, job: &JobKey, step: Option<usize>, level: LogLevel, text: &str) {
+        let line = match level {
+            LogLevel::Info => text.to_owned(),
+            LogLevel::Detail => format!("shell: {text}"),
+            LogLevel::Notice => format!("notice: {text}"),
+            LogLevel::Warning => format!("warning: {text}"),
+            LogLevel::Error => format!("error: {text}"),
+        };
+        self.emit(Event::Log {
+            job: job.clone(),
+            step,
+            stream: Stream::System,
+            line: self.mask(&line),
+            level,
+            at: now(),
+        });
     }
 
     /// A log line from Sluice itself about a job or step.

@@ -13,13 +13,15 @@ use std::time::{Duration, Instant};
 
 use indexmap::IndexMap;
 use sluice_expr::Value;
+use sluice_plan::JobOrigin;
 use sluice_workflow::{Job, JobBody, Workflow, WorkflowCall};
 
+use crate::assignment::{ASSIGNMENT_FORMAT_VERSION, JobAssignment};
 use crate::call_scope::{CallScope, CalledJob, CallerState, finish_call, make_scope};
-use crate::cancel::{CancelLevel, CancelToken};
 use crate::eval_host::{RunHost, Status, string_object};
-use crate::events::{Event, EventSink, JobInfo, JobKey, Outcome, now};
-use crate::job::{JobInstance, JobReport, run_job};
+use crate::events::{CancelLevel, CancelToken};
+use crate::events::{Event, EventSink, JobInfo, JobKey, LogLevel, Outcome, now};
+use crate::job::{JobReport, run_job};
 use crate::mask::Masker;
 use crate::run_spec::{RunSpec, Shared};
 
@@ -71,17 +73,20 @@ struct Instance {
 }
 
 struct Node<'w> {
-    id: String,
+    /// The job's key without a matrix instance.
+    id: JobKey,
+    /// Where the job is written, for the runner to find it.
+    origin: JobOrigin,
     job: &'w Job,
     /// The workflow the job is written in (a called one, for called jobs).
     workflow: &'w Workflow,
     /// What the node waits for (keys in the run).
-    needs: Vec<String>,
+    needs: Vec<JobKey>,
     /// The needs the job sees in `needs.<id>`: key in the run, id in its
     /// own workflow.
-    context_needs: Vec<(String, String)>,
+    context_needs: Vec<(JobKey, String)>,
     /// For a job of a called workflow: the caller instance's key.
-    called_by: Option<String>,
+    called_by: Option<JobKey>,
     /// For a job that calls a reusable workflow: the call and the called
     /// workflow.
     call: Option<(&'w WorkflowCall, &'w Workflow)>,
@@ -183,11 +188,11 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
     let (tx, rx) = channel::<(usize, usize, JobReport, Instant, Instant)>();
     // Job instances go to worker threads that take one after another: a
     // thread per job cost more than a cached job itself.
-    let (work_tx, work_rx) = channel::<(usize, usize, JobInstance)>();
+    let (work_tx, work_rx) = channel::<(usize, usize, JobAssignment, CancelToken)>();
     let work_rx = Mutex::new(work_rx);
     let mut cached_steps = (0u64, 0u64);
     // The scopes of calls of reusable workflows, by caller instance key.
-    let mut scopes: HashMap<String, CallScope> = HashMap::new();
+    let mut scopes: HashMap<JobKey, CallScope> = HashMap::new();
     std::thread::scope(|scope| {
         // Dropped when the loop ends, which lets idle workers finish.
         let work_tx = work_tx;
@@ -228,13 +233,12 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
                     continue;
                 }
                 let limit = nodes[n].max_parallel.unwrap_or(usize::MAX);
-                let job = nodes[n].job;
-                let workflow = nodes[n].workflow;
+                let origin = nodes[n].origin.clone();
                 let call_scope = nodes[n].called_by.as_ref().and_then(|k| scopes.get(k));
                 let scope_inputs =
-                    call_scope.map_or_else(|| shared.inputs.clone(), |s| s.inputs.clone());
+                    call_scope.map_or_else(|| shared.inputs.to_json(), |s| s.inputs.to_json());
                 let scope_secrets = call_scope.map(|s| s.secrets.clone());
-                let needs = needs_context(&nodes_needs_snapshot(&nodes, n));
+                let needs = needs_context(&nodes_needs_snapshot(&nodes, n)).to_json();
                 let upstream = upstream_keys(&nodes, n);
                 let Some(instances) = nodes[n].instances.as_mut() else {
                     continue;
@@ -258,16 +262,16 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
                         name: instance.name.clone(),
                         at: now(),
                     });
-                    let work = JobInstance {
+                    let work = JobAssignment {
+                        version: ASSIGNMENT_FORMAT_VERSION,
+                        run_id: spec.run_id.clone(),
                         key: instance.key.clone(),
-                        job,
-                        workflow,
+                        origin: origin.clone(),
                         inputs: scope_inputs.clone(),
                         secrets: scope_secrets.clone(),
-                        matrix: instance.matrix.clone(),
-                        strategy: instance.strategy.clone(),
+                        matrix: instance.matrix.to_json(),
+                        strategy: instance.strategy.to_json(),
                         needs: needs.clone(),
-                        own_cancel: instance.cancel.clone(),
                         upstream_keys: upstream.clone(),
                     };
                     // Each worker runs one instance at a time, so as
@@ -279,7 +283,7 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
                         let work_rx = &work_rx;
                         scope.spawn(move || job_worker(shared, work_rx, &tx));
                     }
-                    if work_tx.send((n, i, work)).is_err() {
+                    if work_tx.send((n, i, work, instance.cancel.clone())).is_err() {
                         // Cannot happen while workers live; never hang.
                         running -= 1;
                     }
@@ -349,25 +353,28 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
 
 /// A worker thread: runs the job instances it is handed, one at a time,
 /// reporting each, until the scheduler stops handing them out.
-fn job_worker<'a>(
+fn job_worker(
     shared: &Shared,
-    work: &Mutex<Receiver<(usize, usize, JobInstance<'a>)>>,
+    work: &Mutex<Receiver<(usize, usize, JobAssignment, CancelToken)>>,
     reports: &Sender<(usize, usize, JobReport, Instant, Instant)>,
 ) {
     loop {
         let next = work.lock().unwrap_or_else(PoisonError::into_inner).recv();
-        let Ok((n, i, instance)) = next else { return };
+        let Ok((n, i, assignment, own_cancel)) = next else {
+            return;
+        };
         let begun = Instant::now();
         // A bug in one job must not hang the run waiting for a report
         // that never comes.
-        let report =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_job(shared, &instance)))
-                .unwrap_or_else(|_| JobReport {
-                    result: Outcome::Failure,
-                    outputs: IndexMap::new(),
-                    cache_keys: Vec::new(),
-                    cached_steps: (0, 0),
-                });
+        let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run_job(shared, &assignment, &own_cancel)
+        }))
+        .unwrap_or_else(|_| JobReport {
+            result: Outcome::Failure,
+            outputs: IndexMap::new(),
+            cache_keys: Vec::new(),
+            cached_steps: (0, 0),
+        });
         if reports.send((n, i, report, begun, Instant::now())).is_err() {
             return;
         }
@@ -429,13 +436,10 @@ fn build_nodes(spec: &RunSpec) -> Vec<Node<'_>> {
         };
         nodes.push(Node {
             id: planned.id.clone(),
+            origin: planned.origin.clone(),
             job,
             workflow,
-            needs: planned
-                .needs
-                .iter()
-                .map(|n| n.to_ascii_lowercase())
-                .collect(),
+            needs: planned.needs.clone(),
             context_needs: planned.context_needs.clone(),
             called_by: planned.called_by.clone(),
             call,
@@ -465,7 +469,7 @@ fn job_infos(nodes: &[Node]) -> Vec<JobInfo> {
         if let Some(instances) = &node.instances {
             infos.extend(instances.iter().map(|i| JobInfo {
                 job: i.key.clone(),
-                id: node.id.clone(),
+                id: node.id.to_string(),
                 name: i.name.clone(),
                 needs: needs.clone(),
             }));
@@ -516,7 +520,7 @@ fn done(result: Outcome, reason: Option<String>) -> Phase {
 }
 
 /// The step-cache keys of the jobs `nodes[n]` needs, by job id.
-fn upstream_keys(nodes: &[Node], n: usize) -> IndexMap<String, Vec<String>> {
+fn upstream_keys(nodes: &[Node], n: usize) -> IndexMap<JobKey, Vec<String>> {
     nodes[n]
         .needs
         .iter()
@@ -540,7 +544,7 @@ fn upstream_keys(nodes: &[Node], n: usize) -> IndexMap<String, Vec<String>> {
 /// expands a run-time matrix when the job will run, and makes each
 /// instance pending or skipped (an instance whose `runs-on` names another
 /// operating system is skipped on its own).
-fn decide_ready_jobs(shared: &Shared, nodes: &mut [Node], scopes: &mut HashMap<String, CallScope>) {
+fn decide_ready_jobs(shared: &Shared, nodes: &mut [Node], scopes: &mut HashMap<JobKey, CallScope>) {
     let spec = shared.spec;
     let cancelled = shared.cancel.level() != CancelLevel::None;
     for n in 0..nodes.len() {
@@ -647,7 +651,7 @@ fn decide_ready_jobs(shared: &Shared, nodes: &mut [Node], scopes: &mut HashMap<S
                 None => instance.phase = Phase::Pending,
                 Some((Outcome::Failure, reason)) => {
                     let reason = shared.mask(&reason);
-                    shared.system_line(&instance.key, None, &format!("error: {reason}"));
+                    shared.system_message(&instance.key, None, LogLevel::Error, &reason);
                     shared.emit(Event::JobFinished {
                         job: instance.key.clone(),
                         name: instance.name.clone(),
@@ -685,14 +689,14 @@ fn decide_ready_jobs(shared: &Shared, nodes: &mut [Node], scopes: &mut HashMap<S
 fn ensure_scope(
     shared: &Shared,
     nodes: &[Node],
-    scopes: &mut HashMap<String, CallScope>,
-    key: &str,
+    scopes: &mut HashMap<JobKey, CallScope>,
+    key: &JobKey,
 ) -> CallScope {
     if let Some(scope) = scopes.get(key) {
         return scope.clone();
     }
     let found = nodes.iter().enumerate().find_map(|(c, node)| {
-        let instance = node.instances.iter().flatten().find(|i| i.key == key)?;
+        let instance = node.instances.iter().flatten().find(|i| i.key == *key)?;
         Some((c, node, instance))
     });
     let Some((c, caller, instance)) = found else {
@@ -743,7 +747,7 @@ fn ensure_scope(
         workspace: &shared.spec.workspace,
     };
     let scope = make_scope(&state);
-    scopes.insert(key.to_string(), scope.clone());
+    scopes.insert(key.clone(), scope.clone());
     scope
 }
 
@@ -753,9 +757,9 @@ fn finish_caller(
     shared: &Shared,
     nodes: &mut [Node],
     c: usize,
-    scopes: &mut HashMap<String, CallScope>,
+    scopes: &mut HashMap<JobKey, CallScope>,
 ) {
-    let keys: Vec<String> = nodes[c]
+    let keys: Vec<JobKey> = nodes[c]
         .instances
         .iter()
         .flatten()
@@ -770,19 +774,14 @@ fn finish_caller(
     let mut finished = Vec::new();
     for key in keys {
         let scope = ensure_scope(shared, nodes, scopes, &key);
-        let prefix = format!("{key}/");
         let called: Vec<&Node> = nodes
             .iter()
-            .filter(|node| node.called_by.as_deref() == Some(key.as_str()))
+            .filter(|node| node.called_by.as_ref() == Some(&key))
             .collect();
         let results: Vec<CalledJob> = called
             .iter()
             .map(|node| CalledJob {
-                id: node
-                    .id
-                    .strip_prefix(&prefix)
-                    .unwrap_or(&node.id)
-                    .to_string(),
+                id: node.id.job_id().to_string(),
                 result: node.result(),
                 outputs: node.outputs(),
             })
@@ -820,7 +819,7 @@ fn finish_caller(
             }),
             _ => {
                 if let Some(reason) = &reason {
-                    shared.system_line(&key, None, &format!("error: {reason}"));
+                    shared.system_message(&key, None, LogLevel::Error, reason);
                 }
                 shared.emit(Event::JobFinished {
                     job: key.clone(),
@@ -848,15 +847,15 @@ fn placeholder(shared: &Shared, node: &Node) -> Instance {
     shared.emit(Event::JobAdded {
         info: JobInfo {
             job: node.id.clone(),
-            id: node.id.clone(),
-            name: node.id.clone(),
+            id: node.id.to_string(),
+            name: node.id.to_string(),
             needs: node.needs.clone(),
         },
         at: now(),
     });
     Instance {
         key: node.id.clone(),
-        name: node.id.clone(),
+        name: node.id.to_string(),
         matrix: Value::Object(IndexMap::new()),
         strategy: Value::Null,
         phase: Phase::Blocked,
@@ -934,7 +933,7 @@ fn expand_at_run_time(shared: &Shared, node: &Node, host: &RunHost) -> Vec<Insta
                     shared.emit(Event::JobAdded {
                         info: JobInfo {
                             job: key.clone(),
-                            id: node.id.clone(),
+                            id: node.id.to_string(),
                             name: name.clone(),
                             needs: node.needs.clone(),
                         },
@@ -959,11 +958,12 @@ fn expand_at_run_time(shared: &Shared, node: &Node, host: &RunHost) -> Vec<Insta
         Err(message) => {
             let mut instance = placeholder(shared, node);
             let reason = shared.mask(&format!("the matrix could not be expanded: {message}"));
-            shared.system_line(
+            shared.system_message(
                 &instance.key,
                 None,
+                LogLevel::Error,
                 &format!(
-                    "error: {}: strategy.matrix: {}",
+                    "{}: strategy.matrix: {}",
                     node.workflow.source.name,
                     shared.mask(&message)
                 ),
@@ -1000,12 +1000,11 @@ fn finish_instance(
     let mut outputs = IndexMap::new();
     for (name, value) in report.outputs {
         if shared.has_secret(&value) {
-            shared.system_line(
+            shared.system_message(
                 &instances[i].key,
                 None,
-                &format!(
-                    "warning: output '{name}' is not passed on because it may contain a secret"
-                ),
+                LogLevel::Warning,
+                &format!("output '{name}' is not passed on because it may contain a secret"),
             );
         } else {
             outputs.insert(name, value);

@@ -8,9 +8,9 @@ use indexmap::IndexMap;
 use sluice_expr::Value;
 use sluice_workflow::Token;
 
-use crate::cancel::CancelLevel;
 use crate::eval_host::RunHost;
-use crate::events::{Outcome, Stream};
+use crate::events::CancelLevel;
+use crate::events::{LogLevel, Outcome, Stream};
 use crate::job::{JobState, human_minutes};
 use crate::runner_env::{self, CommandFiles, RunnerDirs};
 use crate::shell::Shell;
@@ -84,10 +84,11 @@ pub(crate) fn run(
         step_cache::Lookup::Hit(result) => return result,
         step_cache::Lookup::Miss(pending) => *pending,
         step_cache::Lookup::Unavailable(reason) => {
-            ctx.shared.system_line(
+            ctx.shared.system_message(
                 ctx.key,
                 Some(ctx.index),
-                &format!("warning: step cache: {reason}"),
+                LogLevel::Warning,
+                &format!("step cache: {reason}"),
             );
             return execute(ctx, state, host, env, limits, &script, None).0;
         }
@@ -99,10 +100,11 @@ pub(crate) fn run(
         .map(str::to_string)
         .or_else(|| step_cache::secret_in_output_files(ctx, declared, &script));
     if let Some(reason) = unsafe_to_keep.filter(|_| result.outcome == Outcome::Success) {
-        ctx.shared.system_line(
+        ctx.shared.system_message(
             ctx.key,
             Some(ctx.index),
-            &format!("notice: the step's result is not cached: {reason}"),
+            LogLevel::Notice,
+            &format!("the step's result is not cached: {reason}"),
         );
     } else if result.outcome == Outcome::Success {
         step_cache::save(
@@ -347,10 +349,11 @@ fn prepare(
     let script_path = state.temp.join(format!("step-script.{}", shell.extension));
     std::fs::write(&script_path, shell.script_text(&script.text))
         .map_err(|e| format!("cannot write the script to {}: {e}", script_path.display()))?;
-    shared.system_line(
+    shared.system_message(
         ctx.key,
         Some(ctx.index),
-        &format!("shell: {}", shell.display),
+        LogLevel::Detail,
+        &shell.display.to_string(),
     );
     Ok((
         ProcessSpec {
@@ -404,10 +407,11 @@ fn in_container(
     let script_path = state.temp.join(format!("step-script.{}", shell.extension));
     std::fs::write(&script_path, shell.script_text(&script.text))
         .map_err(|e| format!("cannot write the script to {}: {e}", script_path.display()))?;
-    shared.system_line(
+    shared.system_message(
         ctx.key,
         Some(ctx.index),
-        &format!("shell: {} (in the job's container)", shell.display),
+        LogLevel::Detail,
+        &format!("{} (in the job's container)", shell.display),
     );
     let (program, args) = container
         .exec_command(

@@ -7,9 +7,9 @@ use indexmap::IndexMap;
 use sluice_expr::Value;
 use sluice_workflow::{Job, Step, StepAction};
 
-use crate::cancel::CancelLevel;
 use crate::eval_host::{RunHost, Status};
-use crate::events::{Event, JobKey, Outcome, now};
+use crate::events::CancelLevel;
+use crate::events::{Event, JobKey, LogLevel, Outcome, now};
 use crate::job::{JobState, evaluate_env, minutes};
 use crate::run_spec::Shared;
 
@@ -30,7 +30,7 @@ pub(crate) struct StepContext<'a> {
     pub job_timed_out: bool,
     /// Step-cache keys of the cached steps of the jobs this job needs, by
     /// job id: part of each cached step's key, so upstream changes reach it.
-    pub upstream_keys: &'a IndexMap<String, Vec<String>>,
+    pub upstream_keys: &'a IndexMap<JobKey, Vec<String>>,
     /// The job's workspace (its snapshot, or the repository in place).
     pub workspace: &'a std::path::Path,
     /// Set for the steps of a composite action: they log under the step
@@ -139,7 +139,7 @@ impl StepResult {
     /// A failure explained by an `error:` line in the step's log.
     pub fn error(ctx: &StepContext, message: &str) -> Self {
         ctx.shared
-            .system_line(ctx.key, Some(ctx.index), &format!("error: {message}"));
+            .system_message(ctx.key, Some(ctx.index), LogLevel::Error, message);
         StepResult::outcome(Outcome::Failure)
     }
 }

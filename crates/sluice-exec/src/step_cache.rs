@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use sluice_cache::{Cache, CacheError, CaptureRoot, Digest, EntryRecord, PutOutcome};
 use sluice_workflow::StepCache;
 
-use crate::events::{CacheKind, CacheResult, Event, Outcome, Stream, now};
+use crate::events::{CacheKind, CacheResult, Event, LogLevel, Outcome, Stream, now};
 use crate::job::JobState;
 use crate::script_step::Script;
 use crate::step::{StepContext, StepResult};
@@ -68,7 +68,7 @@ pub struct KeyComponents {
     /// The declared output patterns.
     pub outputs: Vec<String>,
     /// Keys of the cached steps of the jobs this one needs.
-    pub upstream: IndexMap<String, Vec<String>>,
+    pub upstream: IndexMap<crate::events::JobKey, Vec<String>>,
     /// When the command holds secrets: the cache's private digest of it,
     /// so the key follows the secrets without them being stored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -152,10 +152,13 @@ pub(crate) fn lookup(
             }
             Err(e) => {
                 // A corrupt or vanished blob is a miss, never a half-restored step.
-                ctx.shared.system_line(
+                ctx.shared.system_message(
                     ctx.key,
                     Some(ctx.index),
-                    &format!("warning: the cached result of this step could not be restored ({e}); running it"),
+                    LogLevel::Warning,
+                    &format!(
+                        "the cached result of this step could not be restored ({e}); running it"
+                    ),
                 );
                 let _ = cache.remove_entry(STEP_KIND, &key);
             }
@@ -201,10 +204,11 @@ pub(crate) fn save(
             duration_ms: started.elapsed().as_millis() as u64,
             at: now(),
         }),
-        Err(e) => ctx.shared.system_line(
+        Err(e) => ctx.shared.system_message(
             ctx.key,
             Some(ctx.index),
-            &format!("warning: the step's result could not be cached: {e}"),
+            LogLevel::Warning,
+            &format!("the step's result could not be cached: {e}"),
         ),
     }
 }

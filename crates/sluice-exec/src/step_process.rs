@@ -9,8 +9,8 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::time::{Duration, Instant};
 
-use crate::cancel::{CancelLevel, CancelToken};
 use crate::events::Stream;
+use crate::events::{CancelLevel, CancelToken};
 use crate::process_tree::{self, TRACKING_VAR};
 
 /// Longest line kept whole; longer output is split (bounded memory). Large

@@ -14,8 +14,9 @@
 //! otherwise the run evaluates them when the call starts.
 
 use indexmap::IndexMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
+use sluice_events::JobKey;
 use sluice_expr::{Allowed, EvalHost, Value};
 use sluice_workflow::{InputType, Job, JobBody, Workflow, WorkflowCall};
 
@@ -27,15 +28,15 @@ pub struct PlannedCall {
     /// The called workflow, as written.
     pub uses: String,
     /// The caller's own needs (`needs` also lists the called jobs).
-    pub needs: Vec<String>,
+    pub needs: Vec<JobKey>,
     /// The jobs the call adds to the run, all instances.
-    pub jobs: Vec<String>,
+    pub jobs: Vec<JobKey>,
 }
 
 /// Where a planned job's definition is: the calls leading to it (each a
 /// caller job's id in its workflow and the caller instance), outermost
 /// first, and its id in its own workflow.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobOrigin {
     pub calls: Vec<(String, usize)>,
     pub local_id: String,
@@ -74,7 +75,7 @@ pub(crate) fn add_job(
     };
     if planned.matrix_at_run_time.is_some() {
         return Err(PlanError::Job {
-            job: planned.id.clone(),
+            job: planned.id.to_string(),
             problem: "a job that calls a reusable workflow needs a matrix known before the run (not one built from needs outputs)".into(),
         });
     }
@@ -100,8 +101,7 @@ pub(crate) fn add_job(
         let callee_host = PlanHost::new(&base, host.allowed);
         for callee_job in callee.jobs.values() {
             let mut inner = plan_job(callee_job, &callee_host, job_level)?;
-            let prefix = format!("{caller_key}/");
-            inner.id = format!("{prefix}{}", callee_job.id);
+            inner.id = caller_key.called(&callee_job.id, None);
             inner.name = format!("{} / {}", instance.name, inner.name);
             for each in &mut inner.instances {
                 each.name = format!("{} / {}", instance.name, each.name);
@@ -109,7 +109,7 @@ pub(crate) fn add_job(
             inner.context_needs = callee_job
                 .needs
                 .iter()
-                .map(|n| (format!("{prefix}{}", n.value), n.value.clone()))
+                .map(|n| (caller_key.called(&n.value, None), n.value.clone()))
                 .collect();
             inner.needs = if callee_job.needs.is_empty() {
                 planned
@@ -142,7 +142,7 @@ pub(crate) fn add_job(
             called.extend(
                 expanded[before..]
                     .iter()
-                    .filter(|j| j.called_by.as_deref() == Some(caller_key.as_str()))
+                    .filter(|j| j.called_by.as_ref() == Some(&caller_key))
                     .map(|j| j.id.clone()),
             );
         }
@@ -242,9 +242,30 @@ impl PlanHost<'_> {
     }
 }
 
+/// Writes every need as the key of the job it names: `needs` are matched
+/// without regard to case, as on GitHub, and after this nothing
+/// downstream has to.
+pub(crate) fn name_needs_exactly(jobs: &mut [PlannedJob]) {
+    let keys: Vec<JobKey> = jobs.iter().map(|j| j.id.clone()).collect();
+    let exact = |need: &mut JobKey| {
+        if let Some(key) = keys.iter().find(|k| k.eq_ignore_ascii_case(need)) {
+            *need = key.clone();
+        }
+    };
+    for job in jobs.iter_mut() {
+        job.needs.iter_mut().for_each(exact);
+        job.context_needs
+            .iter_mut()
+            .for_each(|(need, _)| exact(need));
+        if let Some(call) = &mut job.call {
+            call.needs.iter_mut().for_each(exact);
+        }
+    }
+}
+
 /// Jobs grouped by their depth in the graph of the planned jobs' `needs`
 /// (Kahn's algorithm); a cycle is an error.
-pub(crate) fn stages(jobs: &[PlannedJob]) -> Result<Vec<Vec<String>>, PlanError> {
+pub(crate) fn stages(jobs: &[PlannedJob]) -> Result<Vec<Vec<JobKey>>, PlanError> {
     let index: IndexMap<String, usize> = jobs
         .iter()
         .enumerate()
@@ -284,7 +305,7 @@ pub(crate) fn stages(jobs: &[PlannedJob]) -> Result<Vec<Vec<String>>, PlanError>
             .collect();
         return Err(PlanError::Cycle(stuck.join(", ")));
     }
-    let mut stages: Vec<Vec<String>> = Vec::new();
+    let mut stages: Vec<Vec<JobKey>> = Vec::new();
     for (job, d) in jobs.iter().zip(depth) {
         if stages.len() <= d {
             stages.resize(d + 1, Vec::new());

@@ -9,6 +9,7 @@
 use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::Value as Json;
+use sluice_events::JobKey;
 use sluice_expr::{Allowed, EvalHost, Value};
 use sluice_workflow::{InputDef, InputType, Job, JobBody, StepAction, Token, Workflow};
 
@@ -37,7 +38,7 @@ pub struct Plan {
     pub jobs: Vec<PlannedJob>,
     /// Jobs grouped by depth in the `needs` graph. Informational: a job
     /// starts as soon as the jobs it needs finish, not when a stage ends.
-    pub stages: Vec<Vec<String>>,
+    pub stages: Vec<Vec<JobKey>>,
     /// The `github` context the run will see.
     #[serde(skip)]
     pub github: Json,
@@ -51,9 +52,11 @@ pub struct PlannedWorkflow {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PlannedJob {
-    pub id: String,
+    /// The job's key in the run, without a matrix instance (`test`,
+    /// `deploy[1]/smoke`).
+    pub id: JobKey,
     pub name: String,
-    pub needs: Vec<String>,
+    pub needs: Vec<JobKey>,
     /// The condition as it will be evaluated (GitHub's normalised form).
     #[serde(rename = "if")]
     pub condition: String,
@@ -76,11 +79,11 @@ pub struct PlannedJob {
     pub call: Option<crate::calls::PlannedCall>,
     /// For a job of a called workflow: the caller instance's key.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub called_by: Option<String>,
+    pub called_by: Option<JobKey>,
     /// The needs whose results and outputs the job sees (`needs.<id>`):
     /// each as its key in the run and its id in the job's own workflow.
     #[serde(skip)]
-    pub context_needs: Vec<(String, String)>,
+    pub context_needs: Vec<(JobKey, String)>,
     /// Where the job's definition is.
     #[serde(skip)]
     pub origin: crate::calls::JobOrigin,
@@ -162,6 +165,7 @@ pub fn build_plan(request: &PlanRequest) -> Result<Plan, PlanError> {
         let planned = plan_job(job, &host, &job_level)?;
         crate::calls::add_job(&mut jobs, job, planned, &host, &job_level)?;
     }
+    crate::calls::name_needs_exactly(&mut jobs);
     let stages = crate::calls::stages(&jobs)?;
     Ok(Plan {
         version: PLAN_FORMAT_VERSION,
@@ -475,9 +479,13 @@ pub(crate) fn plan_job(
         })
         .collect();
     Ok(PlannedJob {
-        id: job.id.clone(),
+        id: JobKey::new(&job.id, None),
         name: job_display_name(job, host),
-        needs: job.needs.iter().map(|n| n.value.clone()).collect(),
+        needs: job
+            .needs
+            .iter()
+            .map(|n| JobKey::new(&n.value, None))
+            .collect(),
         condition: job.condition.expression.clone(),
         runs_on,
         uses: match &job.body {
@@ -494,7 +502,7 @@ pub(crate) fn plan_job(
         context_needs: job
             .needs
             .iter()
-            .map(|n| (n.value.clone(), n.value.clone()))
+            .map(|n| (JobKey::new(&n.value, None), n.value.clone()))
             .collect(),
         origin: crate::calls::JobOrigin {
             calls: Vec::new(),
@@ -503,13 +511,13 @@ pub(crate) fn plan_job(
     })
 }
 
-/// A job instance's key in the run: the job's id, with `[i]` for the
+/// A job instance's key in the run: the job's key, with `[i]` for the
 /// i-th instance of a matrix of several.
-pub fn instance_key(id: &str, index: usize, total: usize, has_matrix: bool) -> String {
+pub fn instance_key(job: &JobKey, index: usize, total: usize, has_matrix: bool) -> JobKey {
     if has_matrix && total > 1 {
-        format!("{id}[{index}]")
+        job.with_index(index)
     } else {
-        id.to_string()
+        job.clone()
     }
 }
 

@@ -6,7 +6,7 @@ use rusqlite::params;
 use crate::error::StoreError;
 use crate::history::History;
 use crate::records::{CacheKindStats, CacheLookupRecord, CacheStats};
-use crate::sql_values::get_u64;
+use crate::sql_values::{get_job_key, get_u64};
 
 impl History {
     /// Totals over the runs of `repository` (all repositories when `None`)
@@ -100,7 +100,7 @@ impl History {
                 .query_map(params![repository, limit as i64], |row| {
                     Ok(CacheLookupRecord {
                         run: get_u64(row, 0)?,
-                        job: row.get(1)?,
+                        job: get_job_key(row, 1)?,
                         step: get_u64(row, 2)? as usize,
                         kind: row.get(3)?,
                         key: row.get(4)?,

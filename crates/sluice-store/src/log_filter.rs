@@ -72,7 +72,7 @@ impl fmt::Display for StepSelector {
 /// A job as far as choosing logs is concerned.
 #[derive(Debug, Clone)]
 pub(crate) struct JobOutline {
-    pub(crate) key: String,
+    pub(crate) key: sluice_events::JobKey,
     pub(crate) id: String,
     pub(crate) name: String,
     /// Steps with a row or with stored lines, by index.
@@ -112,7 +112,7 @@ pub(crate) fn select<'a>(
         return Err(StoreError::NoSuchJob {
             number: run_number,
             selector: filter.job.to_string(),
-            available: jobs.iter().map(|job| job.key.clone()).collect(),
+            available: jobs.iter().map(|job| job.key.to_string()).collect(),
         });
     }
     let step_match = StepMatch::for_selector(&filter.step, &chosen_jobs);
@@ -128,7 +128,10 @@ pub(crate) fn select<'a>(
         return Err(StoreError::NoSuchStep {
             number: run_number,
             selector: filter.step.to_string(),
-            jobs: selection.iter().map(|(job, _)| job.key.clone()).collect(),
+            jobs: selection
+                .iter()
+                .map(|(job, _)| job.key.to_string())
+                .collect(),
         });
     }
     Ok(Selection { jobs: selection })

@@ -1,5 +1,6 @@
 //! Reading a run's logs back as labelled lines.
 
+use sluice_events::JobKey;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::database::Database;
@@ -9,7 +10,7 @@ use crate::log_filter::{self, JobOutline, LogFilter, StepOutline};
 use crate::log_store;
 use crate::records::LogLine;
 use crate::run_queries::find_run_id;
-use crate::sql_values::get_u64;
+use crate::sql_values::{get_job_key, get_u64};
 
 impl History {
     /// The log lines of run `number` that `filter` chooses, decompressed.
@@ -42,7 +43,7 @@ impl History {
 
             let mut lines = Vec::new();
             for (job, _) in &selection.jobs {
-                let Some(chunks) = chunks_by_job.remove(&job.key) else {
+                let Some(chunks) = chunks_by_job.remove(job.key.as_str()) else {
                     continue;
                 };
                 let step_labels: HashMap<usize, Option<String>> = job
@@ -85,7 +86,7 @@ fn read_outline(db: &Database, run_id: i64) -> Result<Vec<JobOutline>, StoreErro
             statement
                 .query_map([run_id], |row| {
                     Ok(JobOutline {
-                        key: row.get(0)?,
+                        key: get_job_key(row, 0)?,
                         id: row.get(1)?,
                         name: row.get(2)?,
                         steps: Vec::new(),
@@ -119,11 +120,13 @@ fn read_outline(db: &Database, run_id: i64) -> Result<Vec<JobOutline>, StoreErro
         .map_err(|e| db.error("read steps", e))?;
 
     for (job, step) in log_store::logged_targets(db, run_id)? {
-        if !jobs.iter().any(|known| known.key == job) {
+        if !jobs.iter().any(|known| known.key == job)
+            && let Ok(key) = JobKey::parse(&job)
+        {
             jobs.push(JobOutline {
-                id: job.clone(),
+                id: key.job().to_string(),
                 name: job.clone(),
-                key: job.clone(),
+                key,
                 steps: Vec::new(),
             });
         }
@@ -136,13 +139,13 @@ fn read_outline(db: &Database, run_id: i64) -> Result<Vec<JobOutline>, StoreErro
         }
     }
 
-    let position: HashMap<String, usize> = jobs
+    let position: HashMap<JobKey, usize> = jobs
         .iter()
         .enumerate()
         .map(|(position, job)| (job.key.clone(), position))
         .collect();
     for ((job, _), step) in steps {
-        if let Some(&position) = position.get(&job) {
+        if let Some(&position) = position.get(job.as_str()) {
             jobs[position].steps.push(step);
         }
     }

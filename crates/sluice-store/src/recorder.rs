@@ -8,7 +8,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use rusqlite::params;
-use sluice_events::{Event, EventSink, JobInfo};
+use sluice_events::{Event, EventSink, JobInfo, JobKey};
 
 use crate::database::Database;
 use crate::error::StoreError;
@@ -81,7 +81,7 @@ struct RecorderState {
     /// Jobs whose row is known to exist, so events about them skip the
     /// insert-if-missing (with STAT4 SQLite re-plans that statement on
     /// every use, which made it the costliest part of recording).
-    known_jobs: HashSet<String>,
+    known_jobs: HashSet<JobKey>,
 }
 
 impl Recorder {
@@ -260,7 +260,7 @@ impl RecorderState {
 
     fn record(&mut self, run_id: i64, event: &Event) -> Result<(), StoreError> {
         let has_row = event_job(event).is_some_and(|job| self.known_jobs.contains(job));
-        let ensure_job = |db: &Database, job: &str| {
+        let ensure_job = |db: &Database, job: &JobKey| {
             if has_row {
                 Ok(())
             } else {
@@ -280,7 +280,7 @@ impl RecorderState {
                 if let Some(job) = event_job(event)
                     && !has_row
                 {
-                    self.known_jobs.insert(job.to_owned());
+                    self.known_jobs.insert(job.clone());
                 }
             }
         }
@@ -293,7 +293,7 @@ impl RecorderState {
         &mut self,
         run_id: i64,
         event: &Event,
-        ensure_job: impl Fn(&Database, &str) -> Result<(), StoreError>,
+        ensure_job: impl Fn(&Database, &JobKey) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         match event {
             Event::Log {
@@ -343,7 +343,7 @@ impl RecorderState {
                 db.execute(
                     "UPDATE jobs SET status = ?3, name = ?4, started_at = ?5
                          WHERE run_id = ?1 AND job_key = ?2",
-                    params![run_id, job, Status::Running, name, to_sql_u64(*at)],
+                    params![run_id, job.as_str(), Status::Running, name, to_sql_u64(*at)],
                 )
                 .map_err(|e| db.error(format!("record the start of job {job}"), e))?;
                 Ok(())
@@ -360,7 +360,7 @@ impl RecorderState {
                     db.execute(
                         "UPDATE jobs SET status = ?3, name = ?4, skip_reason = ?5, finished_at = ?6
                              WHERE run_id = ?1 AND job_key = ?2",
-                        params![run_id, job, Status::Skipped, name, reason, to_sql_u64(*at)],
+                        params![run_id, job.as_str(), Status::Skipped, name, reason, to_sql_u64(*at)],
                     )
                     .map_err(|e| db.error(format!("record that job {job} was skipped"), e))?;
                     Ok(())
@@ -384,7 +384,7 @@ impl RecorderState {
                              WHERE run_id = ?1 AND job_key = ?2",
                         params![
                             run_id,
-                            job,
+                            job.as_str(),
                             Status::from(*result),
                             name,
                             to_sql_u64(*at),
@@ -413,7 +413,7 @@ impl RecorderState {
                              status = excluded.status, started_at = excluded.started_at",
                     params![
                         run_id,
-                        job,
+                        job.as_str(),
                         *step as i64,
                         step_id,
                         name,
@@ -452,7 +452,7 @@ impl RecorderState {
                                  duration_ms = excluded.duration_ms, cached = excluded.cached",
                         params![
                             run_id,
-                            job,
+                            job.as_str(),
                             *step as i64,
                             Status::from(*conclusion),
                             outcome_text(*outcome),
@@ -484,7 +484,7 @@ impl RecorderState {
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                     params![
                         run_id,
-                        job,
+                        job.as_str(),
                         step.map(|step| step as i64),
                         annotation_level_text(*level),
                         message,
@@ -507,7 +507,7 @@ impl RecorderState {
                 db.execute(
                     "INSERT INTO step_summaries (run_id, job_key, step_index, markdown, at)
                          VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![run_id, job, *step as i64, markdown, to_sql_u64(*at)],
+                    params![run_id, job.as_str(), *step as i64, markdown, to_sql_u64(*at)],
                 )
                 .map_err(|e| db.error(format!("record the summary of step {step} of {job}"), e))?;
                 Ok(())
@@ -531,7 +531,7 @@ impl RecorderState {
                          VALUES (?1, ?2, ?3, 'lookup', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                     params![
                         run_id,
-                        job,
+                        job.as_str(),
                         *step as i64,
                         kind.as_str(),
                         key,
@@ -562,7 +562,7 @@ impl RecorderState {
                          VALUES (?1, ?2, ?3, 'save', ?4, ?5, ?6, ?7, ?8, ?9)",
                     params![
                         run_id,
-                        job,
+                        job.as_str(),
                         *step as i64,
                         kind.as_str(),
                         key,
@@ -588,7 +588,7 @@ impl RecorderState {
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     params![
                         run_id,
-                        job,
+                        job.as_str(),
                         step.map(|s| s as i64),
                         uses,
                         commit,
@@ -622,7 +622,7 @@ impl RecorderState {
                     params![
                         run_id,
                         name,
-                        job,
+                        job.as_str(),
                         *step as i64,
                         cache_kind,
                         cache_id,
@@ -751,7 +751,7 @@ fn upsert_job(db: &Database, run_id: i64, info: &JobInfo) -> Result<(), StoreErr
                  job_id = excluded.job_id, name = excluded.name, needs = excluded.needs",
         params![
             run_id,
-            info.job,
+            info.job.as_str(),
             info.id,
             info.name,
             to_json(&info.needs),
@@ -764,20 +764,20 @@ fn upsert_job(db: &Database, run_id: i64, info: &JobInfo) -> Result<(), StoreErr
 
 /// Makes sure a job row exists before anything refers to it, for events
 /// about a job the run never announced.
-fn ensure_job(db: &Database, run_id: i64, key: &str) -> Result<(), StoreError> {
+fn ensure_job(db: &Database, run_id: i64, key: &JobKey) -> Result<(), StoreError> {
     db.execute(
         "INSERT INTO jobs (run_id, job_key, job_id, name, position, status)
              VALUES (?1, ?2, ?3, ?2,
                      (SELECT COALESCE(MAX(position) + 1, 0) FROM jobs WHERE run_id = ?1), ?4)
              ON CONFLICT (run_id, job_key) DO NOTHING",
-        params![run_id, key, job_id_of(key), Status::Pending],
+        params![run_id, key.as_str(), key.job().as_str(), Status::Pending],
     )
     .map_err(|e| db.error(format!("record job {key}"), e))?;
     Ok(())
 }
 
 /// The job an event is about, for events whose writes need its row.
-fn event_job(event: &Event) -> Option<&str> {
+fn event_job(event: &Event) -> Option<&JobKey> {
     match event {
         Event::JobStarted { job, .. }
         | Event::JobSkipped { job, .. }
@@ -785,31 +785,5 @@ fn event_job(event: &Event) -> Option<&str> {
         | Event::StepStarted { job, .. }
         | Event::StepFinished { job, .. } => Some(job),
         _ => None,
-    }
-}
-
-/// The workflow job id of a job key: `test[2]` -> `test`.
-fn job_id_of(key: &str) -> &str {
-    if let Some(body) = key.strip_suffix(']')
-        && let Some((id, index)) = body.rsplit_once('[')
-        && !index.is_empty()
-        && index.bytes().all(|b| b.is_ascii_digit())
-    {
-        return id;
-    }
-    key
-}
-
-#[cfg(test)]
-mod tests {
-    use super::job_id_of;
-
-    #[test]
-    fn job_ids_drop_the_matrix_index() {
-        assert_eq!(job_id_of("test[2]"), "test");
-        assert_eq!(job_id_of("test[12]"), "test");
-        assert_eq!(job_id_of("build"), "build");
-        assert_eq!(job_id_of("odd[x]"), "odd[x]");
-        assert_eq!(job_id_of("odd[]"), "odd[]");
     }
 }

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use rusqlite::{OptionalExtension, Row, params};
+use sluice_events::JobKey;
 
 use crate::database::Database;
 use crate::error::StoreError;
@@ -11,7 +12,8 @@ use crate::records::{
     AnnotationRecord, JobRecord, RunDetail, RunSummary, StepRecord, StepSummaryRecord,
 };
 use crate::sql_values::{
-    get_annotation_level, get_json, get_opt_outcome, get_opt_u64, get_opt_usize, get_u64,
+    get_annotation_level, get_job_key, get_job_keys, get_json, get_opt_outcome, get_opt_u64,
+    get_opt_usize, get_u64,
 };
 
 /// Which runs [`History::list_runs`] returns: the newest `limit` of those
@@ -173,10 +175,10 @@ fn read_jobs(db: &Database, run_id: i64) -> Result<Vec<JobRecord>, StoreError> {
     let mut jobs: Vec<JobRecord> = statement
         .query_map([run_id], |row| {
             Ok(JobRecord {
-                key: row.get(0)?,
+                key: get_job_key(row, 0)?,
                 id: row.get(1)?,
                 name: row.get(2)?,
-                needs: get_json(row, 3)?,
+                needs: get_job_keys(row, 3)?,
                 status: row.get(4)?,
                 skip_reason: row.get(5)?,
                 started_at: get_opt_u64(row, 6)?,
@@ -189,7 +191,7 @@ fn read_jobs(db: &Database, run_id: i64) -> Result<Vec<JobRecord>, StoreError> {
         .and_then(|rows| rows.collect())
         .map_err(|e| db.error("read jobs", e))?;
 
-    let position: HashMap<String, usize> = jobs
+    let position: HashMap<JobKey, usize> = jobs
         .iter()
         .enumerate()
         .map(|(position, job)| (job.key.clone(), position))
@@ -224,7 +226,7 @@ fn read_jobs(db: &Database, run_id: i64) -> Result<Vec<JobRecord>, StoreError> {
         .map_err(|e| db.error("read steps", e))?;
     for (job, step) in steps {
         // The foreign key guarantees the job exists.
-        if let Some(&position) = position.get(&job) {
+        if let Some(&position) = position.get(job.as_str()) {
             jobs[position].steps.push(step);
         }
     }
@@ -241,7 +243,7 @@ fn read_annotations(db: &Database, run_id: i64) -> Result<Vec<AnnotationRecord>,
             statement
                 .query_map([run_id], |row| {
                     Ok(AnnotationRecord {
-                        job: row.get(0)?,
+                        job: get_job_key(row, 0)?,
                         step: get_opt_usize(row, 1)?,
                         level: get_annotation_level(row, 2)?,
                         message: row.get(3)?,
@@ -275,7 +277,7 @@ fn read_step_summaries(db: &Database, run_id: i64) -> Result<Vec<StepSummaryReco
             statement
                 .query_map([run_id], |row| {
                     Ok(StepSummaryRecord {
-                        job: row.get(0)?,
+                        job: get_job_key(row, 0)?,
                         job_name: row.get(1)?,
                         step: get_u64(row, 2)? as usize,
                         step_name: row.get(3)?,

@@ -3,7 +3,7 @@
 
 use rusqlite::Row;
 use rusqlite::types::Type;
-use sluice_events::{AnnotationLevel, Outcome};
+use sluice_events::{AnnotationLevel, JobKey, Outcome};
 
 pub(crate) fn outcome_text(outcome: Outcome) -> &'static str {
     outcome.as_str()
@@ -24,6 +24,20 @@ fn parse_annotation_level(text: &str) -> Option<AnnotationLevel> {
         "notice" => AnnotationLevel::Notice,
         _ => return None,
     })
+}
+
+/// A job key column; text Sluice never writes reads as an error naming it.
+pub(crate) fn get_job_key(row: &Row<'_>, index: usize) -> rusqlite::Result<JobKey> {
+    let text: String = row.get(index)?;
+    JobKey::parse(&text)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(index, Type::Text, Box::new(e)))
+}
+
+/// A JSON array of job keys.
+pub(crate) fn get_job_keys(row: &Row<'_>, index: usize) -> rusqlite::Result<Vec<JobKey>> {
+    let text: String = row.get(index)?;
+    serde_json::from_str(&text)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(index, Type::Text, Box::new(e)))
 }
 
 /// Timestamps, durations and counts are stored as SQLite integers (i64).

@@ -16,7 +16,7 @@ use indexmap::IndexMap;
 use sluice_cache::{Cache, CaptureRoot, Digest, EntryRecord, PutOutcome};
 
 use crate::eval_host::RunHost;
-use crate::events::{CacheKind, CacheResult, Event, Outcome, now};
+use crate::events::{CacheKind, CacheResult, Event, LogLevel, Outcome, now};
 use crate::job::JobState;
 use crate::step::{StepContext, StepResult};
 
@@ -59,10 +59,11 @@ pub(crate) fn run(
     mode: Mode,
 ) -> StepResult {
     if !matches!(version, "v3" | "v4") && !version.is_empty() {
-        ctx.shared.system_line(
+        ctx.shared.system_message(
             ctx.key,
             Some(ctx.index),
-            &format!("notice: actions/cache@{version} runs with the behaviour of v4"),
+            LogLevel::Notice,
+            &format!("actions/cache@{version} runs with the behaviour of v4"),
         );
     }
     let request = match request(ctx, host, inputs) {
@@ -118,10 +119,11 @@ pub(crate) fn run(
                 restored = true;
             }
             Err(e) => {
-                ctx.shared.system_line(
+                ctx.shared.system_message(
                     ctx.key,
                     Some(ctx.index),
-                    &format!("warning: the cache entry could not be restored ({e}); treating it as a miss"),
+                    LogLevel::Warning,
+                    &format!("the cache entry could not be restored ({e}); treating it as a miss"),
                 );
                 let _ = cache.remove_entry(&entry.kind, &entry.id);
             }
@@ -168,10 +170,11 @@ pub(crate) fn run(
         .outputs
         .insert("cache-matched-key".into(), matched.unwrap_or_default());
     if result == CacheResult::Miss && flag("fail-on-cache-miss") {
-        ctx.shared.system_line(
+        ctx.shared.system_message(
             ctx.key,
             Some(ctx.index),
-            &format!("error: Failed to restore cache entry. Exiting as fail-on-cache-miss is set. Input key: {}", request.key),
+            LogLevel::Error,
+            &format!("Failed to restore cache entry. Exiting as fail-on-cache-miss is set. Input key: {}", request.key),
         );
         outcome.outcome = Outcome::Failure;
         return outcome;

@@ -12,9 +12,9 @@ use sluice_expr::Value;
 use sluice_workflow::{Action, ActionRuns, Job, ParseOptions, SourceFile, Step, StepAction};
 
 use super::Post;
-use crate::cancel::CancelLevel;
 use crate::eval_host::{RunHost, Status};
-use crate::events::{Event, JobKey, Outcome, now};
+use crate::events::CancelLevel;
+use crate::events::{Event, JobKey, LogLevel, Outcome, now};
 use crate::job::JobState;
 use crate::run_spec::Shared;
 use crate::step::{Nested, StepContext, StepLimits, StepRecord, StepResult, run_step};
@@ -146,7 +146,7 @@ pub(crate) fn run(
         Err(messages) => {
             for message in &messages {
                 ctx.shared
-                    .system_line(ctx.key, Some(ctx.index), &format!("error: {message}"));
+                    .system_message(ctx.key, Some(ctx.index), LogLevel::Error, message);
             }
             return StepResult::outcome(Outcome::Failure);
         }
@@ -412,7 +412,7 @@ pub(crate) fn run_pre_steps(
     state: &mut JobState,
     cancel_level: &dyn Fn() -> CancelLevel,
     workspace: &Path,
-    upstream_keys: &IndexMap<String, Vec<String>>,
+    upstream_keys: &IndexMap<JobKey, Vec<String>>,
 ) {
     let steps = job.steps();
     let mut count = 0;
@@ -549,10 +549,13 @@ fn node_for(ctx: &StepContext, using: &str) -> String {
     match ctx.shared.spec.toolchains.node(major, path, None, true) {
         Ok(found) => found.program.display().to_string(),
         Err(e) => {
-            ctx.shared.system_line(
+            ctx.shared.system_message(
                 ctx.key,
                 Some(ctx.index),
-                &format!("warning: the action runs on {using}, which cannot be had ({e}); the host's node is used"),
+                LogLevel::Warning,
+                &format!(
+                    "the action runs on {using}, which cannot be had ({e}); the host's node is used"
+                ),
             );
             "node".into()
         }

@@ -19,10 +19,10 @@ use std::path::PathBuf;
 use indexmap::IndexMap;
 use sluice_workflow::Token;
 
-use crate::cancel::CancelLevel;
 use crate::eval_host::{RunHost, Status};
+use crate::events::CancelLevel;
 use crate::events::Outcome;
-use crate::events::{Event, now};
+use crate::events::{Event, LogLevel, now};
 use crate::job::JobState;
 use crate::remote::{Origin, RemoteError, RemoteRef, RemoteStore};
 use crate::run_spec::Shared;
@@ -114,10 +114,11 @@ impl Post {
                 match host.condition(&node.condition) {
                     Ok(run) => Some(run),
                     Err(message) => {
-                        ctx.shared.system_line(
+                        ctx.shared.system_message(
                             ctx.key,
                             Some(ctx.index),
-                            &format!("error: post-if: {message}"),
+                            LogLevel::Error,
+                            &format!("post-if: {message}"),
                         );
                         None
                     }

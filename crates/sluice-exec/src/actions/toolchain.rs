@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 
-use crate::events::Outcome;
+use crate::events::{LogLevel, Outcome};
 use crate::job::JobState;
 use crate::shell::find_program;
 use crate::step::{StepContext, StepResult};
@@ -246,10 +246,11 @@ fn report_version(
             format!("using the host's {program} {found} (requested {input_name}: {r})")
         }
         Some((r, Some(false))) => {
-            ctx.shared.system_line(
+            ctx.shared.system_message(
                 ctx.key,
                 Some(ctx.index),
-                &format!("warning: {input_name} {r} was requested; this host has {program} {found}, which is used instead"),
+                LogLevel::Warning,
+                &format!("{input_name} {r} was requested; this host has {program} {found}, which is used instead"),
             );
             return;
         }
@@ -260,7 +261,7 @@ fn report_version(
 
 fn notice(ctx: &StepContext, message: &str) {
     ctx.shared
-        .system_line(ctx.key, Some(ctx.index), &format!("notice: {message}"));
+        .system_message(ctx.key, Some(ctx.index), LogLevel::Notice, message);
 }
 
 fn outputs(pairs: &[(&str, String)]) -> IndexMap<String, String> {

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::declaration::HealthCheck;
-use crate::cancel::CancelLevel;
+use crate::events::CancelLevel;
 use crate::step_process::{self, Ending, ProcessSpec};
 
 /// The quickest probing while waiting for the first success.

@@ -24,9 +24,9 @@ use indexmap::IndexMap;
 use sluice_expr::Value;
 use sluice_workflow::Job;
 
-use crate::cancel::CancelLevel;
 use crate::eval_host::RunHost;
-use crate::events::{Event, JobKey, Stream, now};
+use crate::events::CancelLevel;
+use crate::events::{Event, JobKey, LogLevel, Stream, now};
 use crate::process_tree;
 use crate::run_spec::Shared;
 pub use declaration::{HealthCheck, PortRequest, docker_health, parse_port};
@@ -157,10 +157,11 @@ pub(crate) fn start(ctx: &ServiceContext, job: &Job) -> Result<Services, String>
     }
     for p in &prepared {
         for notice in &p.notices {
-            ctx.shared.system_line(
+            ctx.shared.system_message(
                 ctx.key,
                 None,
-                &format!("warning: service {}: {notice}", p.declaration.name),
+                LogLevel::Warning,
+                &format!("service {}: {notice}", p.declaration.name),
             );
         }
     }

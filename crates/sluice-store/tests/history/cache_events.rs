@@ -1,6 +1,6 @@
 //! Cache lookups and saves recorded with a run, summed by `cache_stats`.
 
-use sluice_events::{CacheKind, CacheResult, Event, EventSink, Outcome};
+use sluice_events::{CacheKind, CacheResult, Event, EventSink, JobKey, Outcome};
 use sluice_store::History;
 
 use crate::support::{REPO, Script, T0, job, new_run, state_dir};
@@ -14,7 +14,7 @@ fn lookup(
     saved_ms: Option<u64>,
 ) {
     sink.emit(&Event::CacheLookup {
-        job: "build".into(),
+        job: JobKey::parse("build").unwrap(),
         step,
         kind,
         key: format!("key-{step}"),
@@ -45,7 +45,7 @@ fn lookups_and_saves_sum_into_cache_stats_and_steps_remember_they_were_cached() 
         Some(2_000),
     );
     recorder.emit(&Event::StepFinished {
-        job: "build".into(),
+        job: JobKey::parse("build").unwrap(),
         step: 0,
         outcome: Outcome::Success,
         conclusion: Outcome::Success,
@@ -64,7 +64,7 @@ fn lookups_and_saves_sum_into_cache_stats_and_steps_remember_they_were_cached() 
     );
     lookup(&recorder, 2, CacheKind::Step, CacheResult::Miss, 0, None);
     recorder.emit(&Event::CacheSaved {
-        job: "build".into(),
+        job: JobKey::parse("build").unwrap(),
         step: 2,
         kind: CacheKind::Step,
         key: "key-2".into(),

@@ -136,7 +136,7 @@ fn steps_are_chosen_by_index_id_or_name() {
         )
         .unwrap()
         .into_iter()
-        .map(|line| (line.job, line.step, line.step_name))
+        .map(|line| (line.job.to_string(), line.step, line.step_name))
         .collect();
     assert_eq!(
         labels,

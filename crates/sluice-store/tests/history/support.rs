@@ -1,7 +1,7 @@
 //! Building blocks for tests: state directories and scripted events.
 
 use indexmap::IndexMap;
-use sluice_events::{AnnotationLevel, Event, EventSink, JobInfo, Outcome, Stream};
+use sluice_events::{AnnotationLevel, Event, EventSink, JobInfo, JobKey, Outcome, Stream};
 use sluice_store::NewRun;
 
 pub const REPO: &str = "/work/example-repo";
@@ -27,10 +27,13 @@ pub fn new_run(repository: &str) -> NewRun {
 
 pub fn job(key: &str, id: &str, name: &str, needs: &[&str]) -> JobInfo {
     JobInfo {
-        job: key.to_owned(),
+        job: JobKey::parse(key).unwrap(),
         id: id.to_owned(),
         name: name.to_owned(),
-        needs: needs.iter().map(|need| (*need).to_owned()).collect(),
+        needs: needs
+            .iter()
+            .map(|need| JobKey::parse(need).unwrap())
+            .collect(),
     }
 }
 
@@ -68,7 +71,7 @@ impl<'a> Script<'a> {
     pub fn job_started(&mut self, key: &str, name: &str) {
         let at = self.tick();
         self.sink.emit(&Event::JobStarted {
-            job: key.to_owned(),
+            job: JobKey::parse(key).unwrap(),
             name: name.to_owned(),
             at,
         });
@@ -83,7 +86,7 @@ impl<'a> Script<'a> {
     ) {
         let at = self.tick();
         self.sink.emit(&Event::JobFinished {
-            job: key.to_owned(),
+            job: JobKey::parse(key).unwrap(),
             name: name.to_owned(),
             result,
             duration_ms: 42,
@@ -98,7 +101,7 @@ impl<'a> Script<'a> {
     pub fn job_skipped(&mut self, key: &str, name: &str, reason: &str) {
         let at = self.tick();
         self.sink.emit(&Event::JobSkipped {
-            job: key.to_owned(),
+            job: JobKey::parse(key).unwrap(),
             name: name.to_owned(),
             reason: reason.to_owned(),
             at,
@@ -108,7 +111,7 @@ impl<'a> Script<'a> {
     pub fn step_started(&mut self, key: &str, step: usize, step_id: &str, name: &str) {
         let at = self.tick();
         self.sink.emit(&Event::StepStarted {
-            job: key.to_owned(),
+            job: JobKey::parse(key).unwrap(),
             step,
             step_id: step_id.to_owned(),
             name: name.to_owned(),
@@ -126,7 +129,7 @@ impl<'a> Script<'a> {
     ) {
         let at = self.tick();
         self.sink.emit(&Event::StepFinished {
-            job: key.to_owned(),
+            job: JobKey::parse(key).unwrap(),
             step,
             outcome,
             conclusion,
@@ -140,7 +143,7 @@ impl<'a> Script<'a> {
     pub fn log(&mut self, key: &str, step: Option<usize>, stream: Stream, line: &str) {
         let at = self.tick();
         self.sink.emit(&Event::Log {
-            job: key.to_owned(),
+            job: JobKey::parse(key).unwrap(),
             step,
             stream,
             line: line.to_owned(),
@@ -158,7 +161,7 @@ impl<'a> Script<'a> {
     ) {
         let at = self.tick();
         self.sink.emit(&Event::Annotation {
-            job: key.to_owned(),
+            job: JobKey::parse(key).unwrap(),
             step,
             level,
             message: message.to_owned(),
@@ -173,7 +176,7 @@ impl<'a> Script<'a> {
     pub fn summary(&mut self, key: &str, step: usize, markdown: &str) {
         let at = self.tick();
         self.sink.emit(&Event::StepSummary {
-            job: key.to_owned(),
+            job: JobKey::parse(key).unwrap(),
             step,
             markdown: markdown.to_owned(),
             at,
@@ -185,7 +188,10 @@ impl<'a> Script<'a> {
         self.sink.emit(&Event::RunFinished {
             result,
             duration_ms: at - T0,
-            critical_path: critical_path.iter().map(|key| (*key).to_owned()).collect(),
+            critical_path: critical_path
+                .iter()
+                .map(|key| JobKey::parse(key).unwrap())
+                .collect(),
             at,
         });
     }

@@ -122,7 +122,7 @@ pub fn show(cwd: &Path, args: &ShowArgs, color_choice: ColorChoice) -> Result<Ex
     ));
     for job in &run.jobs {
         let label = if job.name == job.key {
-            job.key.clone()
+            job.key.to_string()
         } else {
             format!("{} ({})", job.name, job.key)
         };
@@ -254,7 +254,7 @@ pub fn logs(cwd: &Path, args: &LogsArgs, color_choice: ColorChoice) -> Result<Ex
         .store()
         .logs(history.repository(), number, &filter)?;
     let several_jobs = args.job.is_none();
-    let mut current: Option<(String, Option<usize>)> = None;
+    let mut current: Option<(sluice_events::JobKey, Option<usize>)> = None;
     for line in &lines {
         let place = (line.job.clone(), line.step);
         if current.as_ref() != Some(&place) && (several_jobs || args.step.is_none()) {

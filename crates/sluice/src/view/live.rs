@@ -27,7 +27,7 @@ struct Running {
 }
 
 struct State {
-    running: IndexMap<String, Running>,
+    running: IndexMap<sluice_events::JobKey, Running>,
     /// How many live lines are on screen below the settled output.
     drawn: usize,
     frame: usize,
@@ -241,7 +241,7 @@ impl EventSink for LiveView {
                 state.running.shift_remove(job);
                 let (mark, word) = outcome_mark(*result);
                 let label = if name == job {
-                    job.clone()
+                    job.to_string()
                 } else {
                     name.clone()
                 };
@@ -261,7 +261,7 @@ impl EventSink for LiveView {
                 job, name, reason, ..
             } => {
                 let label = if name == job {
-                    job.clone()
+                    job.to_string()
                 } else {
                     name.clone()
                 };

@@ -61,7 +61,7 @@ impl EventSink for PlainView {
                 job, step, name, ..
             } => {
                 if let Ok(mut names) = self.step_names.lock() {
-                    names.insert((job.clone(), *step), name.clone());
+                    names.insert((job.to_string(), *step), name.clone());
                 }
                 format!("[{job}] ▶ {name}")
             }

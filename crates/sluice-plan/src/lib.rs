@@ -7,11 +7,13 @@
 //! processes.
 
 pub mod calls;
+pub mod concurrency;
 pub mod event;
 pub mod filters;
 pub mod matrix;
 pub mod plan;
 
 pub use calls::{CallInputError, JobOrigin, PlannedCall, call_inputs};
+pub use concurrency::{ConcurrencyError, PlannedConcurrency, evaluate_concurrency};
 pub use event::{Event, Repository, github_context};
 pub use plan::{JobInstance, Plan, PlanError, PlanRequest, PlannedJob, build_plan};

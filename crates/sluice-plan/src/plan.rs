@@ -39,6 +39,9 @@ pub struct Plan {
     /// Jobs grouped by depth in the `needs` graph. Informational: a job
     /// starts as soon as the jobs it needs finish, not when a stage ends.
     pub stages: Vec<Vec<JobKey>>,
+    /// The workflow's `concurrency`, evaluated: the group its runs share.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<crate::PlannedConcurrency>,
     /// The `github` context the run will see.
     #[serde(skip)]
     pub github: Json,
@@ -123,6 +126,8 @@ pub enum PlanError {
     Filters(String),
     #[error("the jobs {0} need each other in a cycle")]
     Cycle(String),
+    #[error(transparent)]
+    Concurrency(#[from] crate::ConcurrencyError),
 }
 
 /// What the plan needs besides the workflow.
@@ -166,6 +171,11 @@ pub fn build_plan(request: &PlanRequest) -> Result<Plan, PlanError> {
         crate::calls::add_job(&mut jobs, job, planned, &host, &job_level)?;
     }
     crate::calls::name_needs_exactly(&mut jobs);
+    let concurrency = workflow
+        .concurrency
+        .as_ref()
+        .map(|c| crate::evaluate_concurrency(c, &host, &workflow_level))
+        .transpose()?;
     let stages = crate::calls::stages(&jobs)?;
     Ok(Plan {
         version: PLAN_FORMAT_VERSION,
@@ -181,6 +191,7 @@ pub fn build_plan(request: &PlanRequest) -> Result<Plan, PlanError> {
         inputs,
         jobs,
         stages,
+        concurrency,
         github,
     })
 }

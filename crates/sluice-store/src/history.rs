@@ -114,9 +114,9 @@ impl History {
             db.conn()
                 .execute(
                     "INSERT INTO runs (repository, number, workflow, workflow_path, event, git_ref,
-                                       sha, status, started_at, owner_pid, owner_start_ticks,
-                                       owner_boot_id, owner_pid_namespace)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                                       sha, status, queued_at, started_at, owner_pid,
+                                       owner_start_ticks, owner_boot_id, owner_pid_namespace)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13)",
                     params![
                         run.repository,
                         number,
@@ -136,16 +136,19 @@ impl History {
                 .map_err(|e| db.error("insert the run", e))?;
             Ok((db.conn().last_insert_rowid(), number as u64))
         })?;
+        self.open_recorder(run_id, number, run.repository)
+    }
+
+    pub(crate) fn open_recorder(
+        &self,
+        run_id: i64,
+        number: u64,
+        repository: String,
+    ) -> Result<Recorder, StoreError> {
         // The recorder gets its own connection: it lives on its own (often
         // on its own writer thread) and must not wait behind this handle's queries.
         let recorder_db = Database::open(self.db.path())?;
-        Recorder::new(
-            recorder_db,
-            self.spool_root(),
-            run_id,
-            number,
-            run.repository,
-        )
+        Recorder::new(recorder_db, self.spool_root(), run_id, number, repository)
     }
 }
 

@@ -29,6 +29,7 @@ mod log_record;
 mod log_store;
 mod migrations;
 mod process_identity;
+mod queue;
 mod recorder;
 mod records;
 mod recovery;
@@ -43,6 +44,9 @@ pub use artifact_queries::ArtifactRecord;
 pub use error::StoreError;
 pub use history::{History, NewRun};
 pub use log_filter::{JobSelector, LogFilter, StepSelector};
+pub use queue::{
+    CancelOutcome, ClaimedRun, GroupMembership, QueueRequest, Queued, StartDecision, Starter,
+};
 pub use recorder::Recorder;
 pub use records::{
     AnnotationRecord, CacheKindStats, CacheLookupRecord, CacheStats, JobRecord, LogLine,

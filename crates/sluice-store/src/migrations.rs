@@ -12,24 +12,37 @@ use crate::error::StoreError;
 struct Migration {
     version: u32,
     sql: &'static str,
+    /// Rebuilds a table others refer to: applied with foreign keys off
+    /// (dropping the old table would otherwise delete or refuse its
+    /// children), then checked.
+    rebuilds_a_parent: bool,
 }
 
 const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
         sql: include_str!("migrations/0001_run_history.sql"),
+        rebuilds_a_parent: false,
     },
     Migration {
         version: 2,
         sql: include_str!("migrations/0002_cache_events.sql"),
+        rebuilds_a_parent: false,
     },
     Migration {
         version: 3,
         sql: include_str!("migrations/0003_artifacts.sql"),
+        rebuilds_a_parent: false,
     },
     Migration {
         version: 4,
         sql: include_str!("migrations/0004_run_actions.sql"),
+        rebuilds_a_parent: false,
+    },
+    Migration {
+        version: 5,
+        sql: include_str!("migrations/0005_queue.sql"),
+        rebuilds_a_parent: true,
     },
 ];
 
@@ -39,9 +52,25 @@ pub(crate) const SCHEMA_VERSION: u32 = MIGRATIONS[MIGRATIONS.len() - 1].version;
 /// Brings the database up to [`SCHEMA_VERSION`].
 pub(crate) fn migrate(db: &Database) -> Result<(), StoreError> {
     // The common case, an up-to-date file, takes no write lock.
-    if check_version(db, read_version(db)?)? == SCHEMA_VERSION {
+    let found = check_version(db, read_version(db)?)?;
+    if found == SCHEMA_VERSION {
         return Ok(());
     }
+    // Only outside a transaction can foreign keys be switched off.
+    let keys_off = MIGRATIONS
+        .iter()
+        .any(|m| m.version > found && m.rebuilds_a_parent);
+    if keys_off {
+        set_foreign_keys(db, false)?;
+    }
+    let migrated = apply_pending(db);
+    if keys_off {
+        set_foreign_keys(db, true)?;
+    }
+    migrated
+}
+
+fn apply_pending(db: &Database) -> Result<(), StoreError> {
     db.write("migrate the schema", |db| {
         // Read again under the write lock: another process may have
         // migrated since.
@@ -50,6 +79,9 @@ pub(crate) fn migrate(db: &Database) -> Result<(), StoreError> {
             db.conn().execute_batch(migration.sql).map_err(|e| {
                 db.error(format!("apply schema migration {}", migration.version), e)
             })?;
+            if migration.rebuilds_a_parent {
+                check_foreign_keys(db, migration.version)?;
+            }
             // user_version lives in the file header and is written as part
             // of the transaction, so a crash leaves either both the tables
             // and the version, or neither.
@@ -59,6 +91,31 @@ pub(crate) fn migrate(db: &Database) -> Result<(), StoreError> {
         }
         Ok(())
     })
+}
+
+fn set_foreign_keys(db: &Database, on: bool) -> Result<(), StoreError> {
+    db.conn()
+        .pragma_update(None, "foreign_keys", if on { "ON" } else { "OFF" })
+        .map_err(|e| db.error("switch foreign keys for a migration", e))
+}
+
+/// A rebuild must leave every reference pointing at a row.
+fn check_foreign_keys(db: &Database, version: u32) -> Result<(), StoreError> {
+    let dangling: i64 = db
+        .conn()
+        .query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |row| {
+            row.get(0)
+        })
+        .map_err(|e| db.error(format!("check references after migration {version}"), e))?;
+    if dangling > 0 {
+        return Err(db.error(
+            format!(
+                "apply schema migration {version} ({dangling} rows would lose what they refer to)"
+            ),
+            rusqlite::Error::InvalidQuery,
+        ));
+    }
+    Ok(())
 }
 
 pub(crate) fn read_version(db: &Database) -> Result<u32, StoreError> {

@@ -22,7 +22,10 @@ pub struct RunSummary {
     pub git_ref: String,
     pub sha: String,
     pub status: Status,
-    pub started_at: Timestamp,
+    /// When the run was asked for (its start, for a run that never waited).
+    pub queued_at: Timestamp,
+    /// `None` while queued, and for a run cancelled before it started.
+    pub started_at: Option<Timestamp>,
     pub finished_at: Option<Timestamp>,
     pub duration_ms: Option<u64>,
     /// The exit code of the `sluice` process that ran it, if it said.

@@ -38,10 +38,15 @@ impl History {
 fn running_run_ids(db: &Database) -> Result<Vec<i64>, StoreError> {
     let mut statement = db
         .conn()
-        .prepare("SELECT id FROM runs WHERE status = ?1")
+        // Also runs a `sluice run` queued and waits for: if it died, they
+        // would block their concurrency group.
+        .prepare(
+            "SELECT id FROM runs
+             WHERE status = 'running' OR (status = 'queued' AND owner_pid IS NOT NULL)",
+        )
         .map_err(|e| db.error("list running runs", e))?;
     statement
-        .query_map([Status::Running], |row| row.get(0))
+        .query_map([], |row| row.get(0))
         .and_then(|rows| rows.collect())
         .map_err(|e| db.error("list running runs", e))
 }
@@ -72,17 +77,18 @@ fn recover_run(
                  FROM runs WHERE id = ?1",
                 [run_id],
                 |row| {
+                    let owner = ProcessIdentity {
+                        pid: row.get::<_, Option<u32>>(4)?.unwrap_or(0),
+                        start_ticks: row.get::<_, Option<i64>>(5)?.map(|ticks| ticks as u64),
+                        boot_id: row.get(6)?,
+                        pid_namespace: row.get(7)?,
+                    };
                     Ok((
                         row.get::<_, String>(0)?,
                         row.get::<_, i64>(1)?,
                         row.get::<_, String>(2)?,
                         row.get::<_, Status>(3)?,
-                        ProcessIdentity {
-                            pid: row.get(4)?,
-                            start_ticks: row.get::<_, Option<i64>>(5)?.map(|ticks| ticks as u64),
-                            boot_id: row.get(6)?,
-                            pid_namespace: row.get(7)?,
-                        },
+                        row.get::<_, Option<u32>>(4)?.map(|_| owner),
                     ))
                 },
             )
@@ -92,7 +98,8 @@ fn recover_run(
         let Some((repository, number, workflow, status, owner)) = row else {
             return Ok(Verdict::Done);
         };
-        if owner.liveness() != Liveness::Gone {
+        // A run without an owner waits for any server: nothing died.
+        if owner.is_none_or(|owner| owner.liveness() != Liveness::Gone) {
             return Ok(Verdict::Live);
         }
         let mut lines = 0;
@@ -103,7 +110,7 @@ fn recover_run(
                 last_at = last_at.max(chunk.last_at);
             }
         }
-        if status != Status::Running {
+        if !matches!(status, Status::Running | Status::Queued) {
             return Ok(Verdict::Done);
         }
         mark_interrupted(db, run_id, last_at)?;
@@ -140,7 +147,7 @@ pub(crate) fn mark_interrupted(
         .conn()
         .query_row(
             "SELECT MAX(at) FROM (
-                 SELECT started_at AS at FROM runs WHERE id = ?1
+                 SELECT COALESCE(started_at, queued_at) AS at FROM runs WHERE id = ?1
                  UNION ALL SELECT MAX(started_at) FROM jobs WHERE run_id = ?1
                  UNION ALL SELECT MAX(finished_at) FROM jobs WHERE run_id = ?1
                  UNION ALL SELECT MAX(started_at) FROM steps WHERE run_id = ?1
@@ -181,5 +188,13 @@ pub(crate) fn mark_interrupted(
             )
             .map_err(|e| db.error(format!("mark the {what} of run id {run_id} interrupted"), e))?;
     }
+    // One that never started ends where it was queued.
+    db.conn()
+        .execute(
+            "UPDATE runs SET status = 'interrupted', finished_at = MAX(queued_at, ?2)
+             WHERE id = ?1 AND status = 'queued'",
+            params![run_id, ended_at],
+        )
+        .map_err(|e| db.error(format!("mark queued run id {run_id} interrupted"), e))?;
     Ok(())
 }

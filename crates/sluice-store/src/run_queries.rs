@@ -15,6 +15,7 @@ use crate::sql_values::{
     get_annotation_level, get_job_key, get_job_keys, get_json, get_opt_outcome, get_opt_u64,
     get_opt_usize, get_u64,
 };
+use crate::status::Status;
 
 /// Which runs [`History::list_runs`] returns: the newest `limit` of those
 /// matching.
@@ -25,6 +26,11 @@ pub struct RunQuery {
     pub repository: Option<String>,
     /// Only runs of the workflow with this name or file path.
     pub workflow: Option<String>,
+    /// Only runs of this ref (`refs/heads/main`).
+    pub git_ref: Option<String>,
+    pub status: Option<Status>,
+    /// Only runs triggered by this event (`push`).
+    pub event: Option<String>,
     pub limit: usize,
 }
 
@@ -33,13 +39,16 @@ impl Default for RunQuery {
         RunQuery {
             repository: None,
             workflow: None,
+            git_ref: None,
+            status: None,
+            event: None,
             limit: 20,
         }
     }
 }
 
 const SUMMARY_COLUMNS: &str = "number, repository, workflow, workflow_path, event, git_ref, sha, \
-                               status, started_at, finished_at, duration_ms, exit_code";
+                               status, started_at, finished_at, duration_ms, exit_code, queued_at";
 
 fn summary_from_row(row: &Row<'_>) -> rusqlite::Result<RunSummary> {
     Ok(RunSummary {
@@ -51,7 +60,8 @@ fn summary_from_row(row: &Row<'_>) -> rusqlite::Result<RunSummary> {
         git_ref: row.get(5)?,
         sha: row.get(6)?,
         status: row.get(7)?,
-        started_at: get_u64(row, 8)?,
+        queued_at: get_u64(row, 12)?,
+        started_at: get_opt_u64(row, 8)?,
         finished_at: get_opt_u64(row, 9)?,
         duration_ms: get_opt_u64(row, 10)?,
         exit_code: row.get(11)?,
@@ -59,14 +69,17 @@ fn summary_from_row(row: &Row<'_>) -> rusqlite::Result<RunSummary> {
 }
 
 impl History {
-    /// The newest runs first (by start time).
+    /// The newest runs first (by when they were asked for).
     pub fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunSummary>, StoreError> {
         let db = &self.db;
         let sql = format!(
             "SELECT {SUMMARY_COLUMNS} FROM runs
              WHERE (?1 IS NULL OR repository = ?1)
                AND (?2 IS NULL OR workflow = ?2 OR workflow_path = ?2)
-             ORDER BY started_at DESC, id DESC
+               AND (?4 IS NULL OR git_ref = ?4)
+               AND (?5 IS NULL OR status = ?5)
+               AND (?6 IS NULL OR event = ?6)
+             ORDER BY queued_at DESC, id DESC
              LIMIT ?3"
         );
         let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
@@ -75,7 +88,14 @@ impl History {
             .and_then(|mut statement| {
                 statement
                     .query_map(
-                        params![query.repository, query.workflow, limit],
+                        params![
+                            query.repository,
+                            query.workflow,
+                            limit,
+                            query.git_ref,
+                            query.status,
+                            query.event
+                        ],
                         summary_from_row,
                     )?
                     .collect()
@@ -109,9 +129,9 @@ impl History {
                     params![repository, number as i64],
                     |row| {
                         Ok((
-                            row.get::<_, i64>(12)?,
+                            row.get::<_, i64>(13)?,
                             summary_from_row(row)?,
-                            get_json(row, 13)?,
+                            get_json(row, 14)?,
                         ))
                     },
                 )

@@ -6,12 +6,14 @@ use sluice_events::Outcome;
 
 /// The state of a run, job or step as recorded.
 ///
-/// `Pending` applies to jobs only (announced, not started). `Interrupted`
+/// `Queued` applies to runs only (numbered, waiting to start); `Pending`
+/// to jobs only (announced, not started). `Interrupted`
 /// means the recording process died, or stopped recording, before the
 /// run finished: nobody knows how it would have ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
+    Queued,
     Pending,
     Running,
     Success,
@@ -24,6 +26,7 @@ pub enum Status {
 impl Status {
     pub fn as_str(self) -> &'static str {
         match self {
+            Status::Queued => "queued",
             Status::Pending => "pending",
             Status::Running => "running",
             Status::Success => "success",
@@ -36,6 +39,7 @@ impl Status {
 
     pub fn parse(text: &str) -> Option<Self> {
         Some(match text {
+            "queued" => Status::Queued,
             "pending" => Status::Pending,
             "running" => Status::Running,
             "success" => Status::Success,
@@ -49,7 +53,7 @@ impl Status {
 
     /// Whether the thing is over (for better or worse).
     pub fn is_finished(self) -> bool {
-        !matches!(self, Status::Pending | Status::Running)
+        !matches!(self, Status::Queued | Status::Pending | Status::Running)
     }
 }
 

@@ -9,6 +9,13 @@
 use sluice_events::Timestamp;
 
 /// `2024-02-29T13:05:09.042Z`: millisecond precision, always UTC.
+/// Now, in milliseconds since the Unix epoch.
+pub fn now_ms() -> Timestamp {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
 pub fn format_rfc3339_millis(at: Timestamp) -> String {
     let (date, time) = split(at);
     format!("{date}T{time}.{:03}Z", at % 1000)

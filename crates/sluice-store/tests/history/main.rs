@@ -5,6 +5,7 @@ mod corruption;
 mod log_filters;
 mod migrations;
 mod numbering;
+mod queue;
 mod recording;
 mod recovery;
 mod support;

@@ -7,7 +7,7 @@ fn a_fresh_state_dir_gets_the_current_schema() {
     let state = state_dir();
     let nested = state.path().join("a/b/state");
     let history = History::open(&nested).unwrap();
-    assert_eq!(history.schema_version().unwrap(), 4);
+    assert_eq!(history.schema_version().unwrap(), 5);
     assert!(nested.join("history.sqlite").is_file());
     assert_eq!(history.database_path(), nested.join("history.sqlite"));
     assert!(history.recovered_on_open().is_empty());
@@ -29,12 +29,16 @@ fn a_fresh_state_dir_gets_the_current_schema() {
         tables,
         [
             "annotations",
+            "api_tokens",
             "artifacts",
             "cache_events",
+            "job_concurrency",
             "jobs",
             "logs",
+            "notifications",
             "run_actions",
             "runs",
+            "schedule_marks",
             "step_summaries",
             "steps"
         ]
@@ -50,7 +54,7 @@ fn reopening_keeps_runs_and_the_schema() {
         recorder.finish(Some(0)).unwrap();
     }
     let history = History::open(state.path()).unwrap();
-    assert_eq!(history.schema_version().unwrap(), 4);
+    assert_eq!(history.schema_version().unwrap(), 5);
     let runs = history.list_runs(&RunQuery::default()).unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].exit_code, Some(0));
@@ -70,7 +74,7 @@ fn a_database_from_a_newer_sluice_is_refused() {
             error,
             StoreError::SchemaTooNew {
                 found: 99,
-                supported: 4,
+                supported: 5,
                 ..
             }
         ),
@@ -79,29 +83,72 @@ fn a_database_from_a_newer_sluice_is_refused() {
     assert!(error.to_string().contains("history.sqlite"), "{error}");
 }
 
+/// The schema files of versions 1 to 4, as a version-4 Sluice applied them.
+const OLD_SCHEMA: [&str; 4] = [
+    include_str!("../../src/migrations/0001_run_history.sql"),
+    include_str!("../../src/migrations/0002_cache_events.sql"),
+    include_str!("../../src/migrations/0003_artifacts.sql"),
+    include_str!("../../src/migrations/0004_run_actions.sql"),
+];
+
+/// A database as a version-4 Sluice left it: runs 1 and 3 (2 was deleted,
+/// so ids up to 3 were used), a job of run 3 with a step.
+fn version_4_database(path: &std::path::Path) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+    for sql in OLD_SCHEMA {
+        conn.execute_batch(sql).unwrap();
+    }
+    conn.pragma_update(None, "user_version", 4).unwrap();
+    conn.execute_batch(&format!(
+        "INSERT INTO runs (id, repository, number, workflow, workflow_path, event, git_ref, sha,
+                           status, started_at, finished_at, duration_ms, owner_pid)
+         VALUES (1, '{REPO}', 1, 'CI', '.github/workflows/ci.yml', 'push', 'refs/heads/main',
+                 'abc', 'success', 1000, 2000, 1000, 1),
+                (2, '{REPO}', 2, 'CI', '.github/workflows/ci.yml', 'push', 'refs/heads/main',
+                 'abd', 'failure', 3000, 4000, 1000, 1),
+                (3, '{REPO}', 3, 'CI', '.github/workflows/ci.yml', 'push', 'refs/heads/main',
+                 'abe', 'failure', 5000, 6000, 1000, 1);
+         DELETE FROM runs WHERE id = 3;
+         INSERT INTO jobs (run_id, job_key, job_id, name, position, status)
+         VALUES (2, 'build', 'build', 'build', 0, 'failure');
+         INSERT INTO steps (run_id, job_key, step_index, step_id, name, status)
+         VALUES (2, 'build', 0, 'make', 'make', 'failure');"
+    ))
+    .unwrap();
+}
+
 #[test]
-fn a_version_2_database_gains_the_later_tables_and_keeps_its_runs() {
+fn a_version_4_database_keeps_its_runs_jobs_and_ids_through_the_rebuild() {
     let state = state_dir();
-    let history = History::open(state.path()).unwrap();
-    let recorder = history.start_run(new_run(REPO)).unwrap();
-    recorder.finish(Some(0)).unwrap();
-    drop(history);
-    // Make the file what a version-2 Sluice left behind.
-    let conn = rusqlite::Connection::open(state.path().join("history.sqlite")).unwrap();
-    conn.execute_batch("DROP TABLE artifacts; DROP TABLE run_actions")
-        .unwrap();
-    conn.pragma_update(None, "user_version", 2).unwrap();
-    drop(conn);
+    std::fs::create_dir_all(state.path()).unwrap();
+    version_4_database(&state.path().join("history.sqlite"));
 
     let history = History::open(state.path()).unwrap();
-    assert_eq!(history.schema_version().unwrap(), 4);
-    let runs = history
-        .list_runs(&RunQuery {
-            repository: Some(REPO.into()),
-            workflow: None,
-            limit: 10,
-        })
+    assert_eq!(history.schema_version().unwrap(), 5);
+    let runs = history.list_runs(&RunQuery::default()).unwrap();
+    let numbers: Vec<u64> = runs.iter().map(|r| r.number).collect();
+    assert_eq!(numbers, [2, 1]);
+    assert_eq!(runs[0].queued_at, 3000, "queued when it started");
+    assert_eq!(runs[0].started_at, Some(3000));
+    let detail = history.run(REPO, 2).unwrap();
+    assert_eq!(detail.jobs.len(), 1, "the job still refers to its run");
+    assert_eq!(detail.jobs[0].steps.len(), 1);
+
+    // A new run gets an id past every id used before (3 was deleted).
+    let recorder = history.start_run(new_run(REPO)).unwrap();
+    recorder.finish(Some(0)).unwrap();
+    let conn = rusqlite::Connection::open(state.path().join("history.sqlite")).unwrap();
+    let newest: i64 = conn
+        .query_row("SELECT MAX(id) FROM runs", [], |row| row.get(0))
         .unwrap();
-    assert_eq!(runs.len(), 1, "the run survived the migration");
-    assert!(history.artifacts(REPO, runs[0].number).unwrap().is_empty());
+    assert_eq!(newest, 4);
+    // Deleting a run still takes its jobs with it: the references survived.
+    conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+    conn.execute("DELETE FROM runs WHERE id = 2", []).unwrap();
+    let jobs: i64 = conn
+        .query_row("SELECT COUNT(*) FROM jobs", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(jobs, 0);
 }

@@ -95,7 +95,7 @@ fn a_whole_run_reads_back_as_recorded() {
     assert_eq!(summary.event, "push");
     assert_eq!(summary.git_ref, "refs/heads/main");
     assert_eq!(summary.short_sha(), "0123456");
-    assert_eq!(summary.started_at, T0 + 3);
+    assert_eq!(summary.started_at, Some(T0 + 3));
     let finished_at = summary.finished_at.unwrap();
     assert_eq!(summary.duration_ms, Some(finished_at - T0));
     assert_eq!(run.critical_path, ["build", "test[1]"]);

@@ -85,6 +85,9 @@ pub struct Concurrency {
     pub span: Span,
     pub group: Token,
     pub cancel_in_progress: Option<Token>,
+    /// `queue: max`: waiting runs (or jobs) line up instead of the newest
+    /// replacing the one waiting.
+    pub queue_all: bool,
 }
 
 /// `jobs.<job_id>.services.<name>`: a GitHub service container, or one of

@@ -428,6 +428,7 @@ pub(crate) fn read_concurrency(
             span: node.span,
             group,
             cancel_in_progress: None,
+            queue_all: false,
         });
     }
     let fields = r.fields(
@@ -437,9 +438,10 @@ pub(crate) fn read_concurrency(
         &[],
     )?;
     r.required(&fields, "group");
-    if let Some(queue) = fields
+    let queue = fields
         .get("queue")
-        .and_then(|n| r.literal_string(n, "queue"))
+        .and_then(|n| r.literal_string(n, "queue"));
+    if let Some(queue) = &queue
         && !matches!(queue.value.as_str(), "single" | "max")
     {
         r.diags
@@ -453,6 +455,7 @@ pub(crate) fn read_concurrency(
         cancel_in_progress: fields
             .get("cancel-in-progress")
             .map(|n| r.token(n, "cancel-in-progress", Expect::Boolean, avail)),
+        queue_all: queue.is_some_and(|q| q.value == "max"),
     })
 }
 

@@ -36,6 +36,7 @@ pub fn runs(cwd: &Path, args: &RunsArgs) -> Result<ExitStatus> {
         repository: Some(history.repository().to_string()),
         workflow: args.workflow.clone(),
         limit: args.limit as usize,
+        ..RunQuery::default()
     })?;
     if args.json {
         crate::output::line(&serde_json::to_string_pretty(&runs)?);
@@ -64,7 +65,8 @@ pub fn runs(cwd: &Path, args: &RunsArgs) -> Result<ExitStatus> {
             run.workflow,
             truncate(&event, 18),
             run.short_sha(),
-            format_rfc3339_seconds(run.started_at),
+            // A queued run has not started: when it was asked for.
+            format_rfc3339_seconds(run.started_at.unwrap_or(run.queued_at)),
             took(run.duration_ms),
         ));
     }
@@ -112,9 +114,20 @@ pub fn show(cwd: &Path, args: &ShowArgs, color_choice: ColorChoice) -> Result<Ex
         s.short_sha(),
         s.workflow_path
     ));
+    let began = match s.started_at {
+        Some(at) if at >= s.queued_at + 1000 => format!(
+            "queued {}, started {}",
+            format_rfc3339_seconds(s.queued_at),
+            format_rfc3339_seconds(at)
+        ),
+        Some(at) => format!("started {}", format_rfc3339_seconds(at)),
+        None => format!(
+            "queued {}, not started",
+            format_rfc3339_seconds(s.queued_at)
+        ),
+    };
     out.push_str(&format!(
-        "  started {}, took {}{}\n",
-        format_rfc3339_seconds(s.started_at),
+        "  {began}, took {}{}\n",
         took(s.duration_ms),
         s.exit_code
             .map(|c| format!(", exit code {c}"))

@@ -14,10 +14,13 @@ pub enum CancelLevel {
     Immediate = 2,
 }
 
-/// A cheap, cloneable flag that only ever escalates.
+/// A cheap, cloneable flag that only ever escalates. A child token
+/// (see [`CancelToken::child`]) is also cancelled by its parent's level:
+/// one run of several is stopped alone, a Ctrl-C stops them all.
 #[derive(Debug, Clone, Default)]
 pub struct CancelToken {
     level: Arc<AtomicU8>,
+    parent: Option<Arc<AtomicU8>>,
 }
 
 impl CancelToken {
@@ -25,8 +28,21 @@ impl CancelToken {
         Self::default()
     }
 
+    /// A token of its own that also reads this one's level.
+    pub fn child(&self) -> CancelToken {
+        CancelToken {
+            level: Arc::new(AtomicU8::new(0)),
+            parent: Some(Arc::clone(&self.level)),
+        }
+    }
+
     pub fn level(&self) -> CancelLevel {
-        match self.level.load(Ordering::SeqCst) {
+        let own = self.level.load(Ordering::SeqCst);
+        let inherited = self
+            .parent
+            .as_ref()
+            .map_or(0, |parent| parent.load(Ordering::SeqCst));
+        match own.max(inherited) {
             0 => CancelLevel::None,
             1 => CancelLevel::Graceful,
             _ => CancelLevel::Immediate,
@@ -65,5 +81,17 @@ mod tests {
         assert_eq!(token.level(), CancelLevel::Graceful);
         assert_eq!(token.clone().interrupt(), CancelLevel::Immediate);
         assert_eq!(token.level(), CancelLevel::Immediate);
+    }
+
+    #[test]
+    fn a_child_follows_its_parent_but_not_the_other_way() {
+        let parent = CancelToken::new();
+        let child = parent.child();
+        child.escalate(CancelLevel::Graceful);
+        assert_eq!(parent.level(), CancelLevel::None);
+        parent.escalate(CancelLevel::Immediate);
+        assert_eq!(child.level(), CancelLevel::Immediate);
+        let sibling = parent.child();
+        assert_eq!(sibling.level(), CancelLevel::Immediate);
     }
 }

@@ -14,6 +14,7 @@ pub mod hash_files;
 pub mod ids;
 mod job;
 mod job_container;
+pub mod job_groups;
 pub mod mask;
 pub mod process_tree;
 pub mod reaper;

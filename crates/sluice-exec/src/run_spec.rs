@@ -69,6 +69,9 @@ pub struct RunSpec {
     /// The content-addressed cache (step cache and `actions/cache`);
     /// `None` when it could not be opened (steps then run uncached).
     pub cache: Option<std::sync::Arc<sluice_cache::Cache>>,
+    /// Keeps the concurrency groups of jobs with `concurrency:` (across
+    /// runs); `None` lets such jobs run as if they had none.
+    pub job_groups: Option<std::sync::Arc<dyn crate::job_groups::JobGroups>>,
     /// Fetches remote actions and reusable workflows; `None` runs only
     /// local, vendored and native ones.
     pub remote: Option<std::sync::Arc<crate::remote::RemoteStore>>,

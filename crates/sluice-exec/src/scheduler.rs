@@ -22,6 +22,7 @@ use crate::eval_host::{RunHost, Status, string_object};
 use crate::events::{CancelLevel, CancelToken};
 use crate::events::{Event, EventSink, JobInfo, JobKey, LogLevel, Outcome, now};
 use crate::job::{JobReport, run_job};
+use crate::job_groups::{self, Gate, Membership};
 use crate::mask::Masker;
 use crate::run_spec::{RunSpec, Shared};
 
@@ -70,6 +71,8 @@ struct Instance {
     strategy: Value,
     phase: Phase,
     cancel: CancelToken,
+    /// Its place in its `concurrency` group, once it entered one.
+    group: Option<Membership>,
 }
 
 struct Node<'w> {
@@ -234,6 +237,7 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
                 }
                 let limit = nodes[n].max_parallel.unwrap_or(usize::MAX);
                 let origin = nodes[n].origin.clone();
+                let job = nodes[n].job;
                 let call_scope = nodes[n].called_by.as_ref().and_then(|k| scopes.get(k));
                 let scope_inputs =
                     call_scope.map_or_else(|| shared.inputs.to_json(), |s| s.inputs.to_json());
@@ -250,6 +254,33 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
                 for (i, instance) in instances.iter_mut().enumerate() {
                     if !matches!(instance.phase, Phase::Pending) {
                         continue;
+                    }
+                    let contexts = || {
+                        group_contexts(
+                            &shared,
+                            &scope_inputs,
+                            &needs,
+                            &instance.matrix,
+                            &instance.strategy,
+                        )
+                    };
+                    match job_groups::gate(
+                        &shared,
+                        job,
+                        &instance.key,
+                        &mut instance.group,
+                        contexts,
+                    ) {
+                        Gate::Start => {}
+                        Gate::Wait => continue,
+                        Gate::Replaced(reason) => {
+                            conclude_unstarted(&shared, instance, Outcome::Cancelled, reason);
+                            continue;
+                        }
+                        Gate::Failed(message) => {
+                            conclude_unstarted(&shared, instance, Outcome::Failure, message);
+                            continue;
+                        }
                     }
                     if running >= spec.max_parallel_jobs.max(1) || job_running >= limit {
                         break;
@@ -289,6 +320,7 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
                     }
                 }
             }
+            watch_group_members(&shared, &mut nodes);
             if running == 0 && nodes.iter().all(Node::done) {
                 break;
             }
@@ -430,6 +462,7 @@ fn build_nodes(spec: &RunSpec) -> Vec<Node<'_>> {
                         ),
                         phase: Phase::Blocked,
                         cancel: CancelToken::new(),
+                        group: None,
                     })
                     .collect(),
             )
@@ -507,6 +540,56 @@ fn needs_context(needs: &IndexMap<String, (Outcome, IndexMap<String, String>)>) 
             })
             .collect(),
     )
+}
+
+/// The contexts a job's `concurrency` is evaluated with.
+fn group_contexts(
+    shared: &Shared,
+    inputs: &serde_json::Value,
+    needs: &serde_json::Value,
+    matrix: &Value,
+    strategy: &Value,
+) -> IndexMap<String, Value> {
+    IndexMap::from([
+        ("github".to_string(), shared.github.clone()),
+        ("inputs".to_string(), Value::from_json(inputs)),
+        ("vars".to_string(), string_object(&shared.spec.vars)),
+        ("needs".to_string(), Value::from_json(needs)),
+        ("matrix".to_string(), matrix.clone()),
+        ("strategy".to_string(), strategy.clone()),
+    ])
+}
+
+/// Ends an instance that will not start (its concurrency group decided).
+fn conclude_unstarted(shared: &Shared, instance: &mut Instance, result: Outcome, reason: String) {
+    let level = if result == Outcome::Failure {
+        LogLevel::Error
+    } else {
+        LogLevel::Notice
+    };
+    shared.system_message(&instance.key, None, level, &reason);
+    shared.emit(Event::JobFinished {
+        job: instance.key.clone(),
+        name: instance.name.clone(),
+        result,
+        duration_ms: 0,
+        outputs: IndexMap::new(),
+        at: now(),
+    });
+    job_groups::leave(shared, &instance.key, &mut instance.group);
+    instance.phase = done(result, Some(reason));
+}
+
+/// Running members of concurrency groups stop when a newer job asks.
+fn watch_group_members(shared: &Shared, nodes: &mut [Node]) {
+    for instance in nodes
+        .iter_mut()
+        .flat_map(|n| n.instances.iter_mut().flatten())
+    {
+        if matches!(instance.phase, Phase::Running) && instance.group.is_some() {
+            job_groups::watch_running(shared, &instance.key, &mut instance.group, &instance.cancel);
+        }
+    }
 }
 
 fn done(result: Outcome, reason: Option<String>) -> Phase {
@@ -860,6 +943,7 @@ fn placeholder(shared: &Shared, node: &Node) -> Instance {
         strategy: Value::Null,
         phase: Phase::Blocked,
         cancel: CancelToken::new(),
+        group: None,
     }
 }
 
@@ -951,6 +1035,7 @@ fn expand_at_run_time(shared: &Shared, node: &Node, host: &RunHost) -> Vec<Insta
                         ),
                         phase: Phase::Blocked,
                         cancel: CancelToken::new(),
+                        group: None,
                     }
                 })
                 .collect()
@@ -1011,6 +1096,7 @@ fn finish_instance(
         }
     }
     let instance = &mut instances[i];
+    job_groups::leave(shared, &instance.key, &mut instance.group);
     shared.emit(Event::JobFinished {
         job: instance.key.clone(),
         name: instance.name.clone(),

@@ -73,6 +73,18 @@ impl History {
         Ok(history)
     }
 
+    /// Opens a history already opened (and so migrated and recovered) by
+    /// this process.
+    pub(crate) fn open_without_recovery(state_dir: &Path) -> Result<History, StoreError> {
+        let db = Database::open(&state_dir.join(DATABASE_FILE))?;
+        migrations::migrate(&db)?;
+        Ok(History {
+            db,
+            state_dir: state_dir.to_owned(),
+            recovered_on_open: Vec::new(),
+        })
+    }
+
     /// The runs that opening found interrupted and recovered, so the CLI
     /// can tell the user ("run #12 was interrupted").
     pub fn recovered_on_open(&self) -> &[RecoveredRun] {

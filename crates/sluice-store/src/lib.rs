@@ -23,10 +23,13 @@ mod cache_queries;
 mod database;
 mod error;
 mod history;
+mod job_groups;
 mod log_filter;
 mod log_queries;
 mod log_record;
 mod log_store;
+mod log_tail;
+mod metrics_queries;
 mod migrations;
 mod process_identity;
 mod queue;
@@ -34,6 +37,7 @@ mod recorder;
 mod records;
 mod recovery;
 mod run_queries;
+mod server_records;
 mod spool;
 mod sql_values;
 mod status;
@@ -43,7 +47,10 @@ pub use action_queries::ActionRecord;
 pub use artifact_queries::ArtifactRecord;
 pub use error::StoreError;
 pub use history::{History, NewRun};
+pub use job_groups::JobTurn;
 pub use log_filter::{JobSelector, LogFilter, StepSelector};
+pub use log_tail::{Tail, TailCursor};
+pub use metrics_queries::{Histogram, PipelineMetrics};
 pub use queue::{
     CancelOutcome, ClaimedRun, GroupMembership, QueueRequest, Queued, StartDecision, Starter,
 };
@@ -53,4 +60,5 @@ pub use records::{
     RecoveredRun, RunDetail, RunSummary, StepRecord, StepSummaryRecord,
 };
 pub use run_queries::RunQuery;
+pub use server_records::{NotificationRecord, TokenRecord};
 pub use status::Status;

@@ -155,6 +155,24 @@ pub(crate) fn read_chunks(
     run_id: i64,
     wanted: impl Fn(&str, Option<usize>) -> bool,
 ) -> Result<Vec<Chunk>, StoreError> {
+    read_chunks_where(db, run_id, 0, wanted)
+}
+
+/// Every chunk of `run_id` stored after chunk id `after`.
+pub(crate) fn read_chunks_after(
+    db: &Database,
+    run_id: i64,
+    after: i64,
+) -> Result<Vec<Chunk>, StoreError> {
+    read_chunks_where(db, run_id, after, |_, _| true)
+}
+
+fn read_chunks_where(
+    db: &Database,
+    run_id: i64,
+    after: i64,
+    wanted: impl Fn(&str, Option<usize>) -> bool,
+) -> Result<Vec<Chunk>, StoreError> {
     let corrupt = |job: &str, reason: String| StoreError::CorruptLog {
         path: db.path().to_owned(),
         run_id,
@@ -164,11 +182,12 @@ pub(crate) fn read_chunks(
     let mut statement = db
         .conn()
         .prepare_cached(
-            "SELECT job_key, step_index, format, data FROM logs WHERE run_id = ?1 ORDER BY id",
+            "SELECT job_key, step_index, format, data FROM logs
+             WHERE run_id = ?1 AND id > ?2 ORDER BY id",
         )
         .map_err(|e| db.error("read logs", e))?;
     let mut rows = statement
-        .query([run_id])
+        .query(rusqlite::params![run_id, after])
         .map_err(|e| db.error("read logs", e))?;
     let mut chunks = Vec::new();
     while let Some(row) = rows.next().map_err(|e| db.error("read logs", e))? {

@@ -39,6 +39,7 @@ use crate::status::Status;
 /// Dropping a recorder without [`Recorder::finish`] finishes it without
 /// an exit code.
 pub struct Recorder {
+    run_id: i64,
     number: u64,
     repository: String,
     inbox: SyncSender<Message>,
@@ -113,12 +114,19 @@ impl Recorder {
             .spawn(move || state.write_until_finished(&messages))
             .map_err(StoreError::Thread)?;
         Ok(Recorder {
+            run_id,
             number,
             repository,
             inbox,
             writer: Some(writer),
             first_error,
         })
+    }
+
+    /// The run's id in the history (the key cancellation requests and
+    /// concurrency groups use).
+    pub fn run_id(&self) -> i64 {
+        self.run_id
     }
 
     /// The run's number in its repository's history (`#12`).

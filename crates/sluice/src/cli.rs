@@ -46,8 +46,10 @@ pub enum Command {
     Runs(RunsArgs),
     /// Show one run: its jobs, steps, results and timings.
     Show(ShowArgs),
-    /// Print the logs of a run, a job, or a step.
+    /// Print the logs of a run, a job, or a step (`--follow` while it runs).
     Logs(LogsArgs),
+    /// Stop a running run, or take a queued one out of the queue.
+    Cancel(CancelArgs),
     /// Inspect and maintain the cache: ls, stats, why, prune, verify, clear.
     Cache(CacheArgs),
     /// A run's artifacts (actions/upload-artifact): ls, get.
@@ -114,6 +116,10 @@ pub struct RunsArgs {
     #[arg(long)]
     pub workflow: Option<String>,
 
+    /// Only runs with this status (queued, running, success, failure, cancelled, skipped, interrupted).
+    #[arg(long)]
+    pub status: Option<String>,
+
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -141,6 +147,15 @@ pub struct LogsArgs {
     pub job: Option<String>,
     /// A step: its number (1-based), id or name.
     pub step: Option<String>,
+    /// Keep printing lines as the run writes them, until it ends.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    /// The run's number; `last` for the latest.
+    pub run: String,
 }
 
 #[derive(Debug, Args)]

@@ -4,9 +4,12 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use sluice_exec::CancelToken;
 use sluice_exec::events::now;
 use sluice_plan::Plan;
-use sluice_store::{NewRun, Recorder};
+use sluice_store::{NewRun, QueueRequest, Recorder, StartDecision, Starter};
+
+use crate::{run_control, terminal_text};
 use sluice_workflow::Workflow;
 
 pub struct History {
@@ -35,6 +38,71 @@ impl History {
             .filter(|r| r.repository == self.repository)
             .map(|r| r.number)
             .collect()
+    }
+
+    /// Starts recording a run of `workflow`: at once, or, for a workflow
+    /// with `concurrency`, once its group lets it (a Ctrl-C while waiting
+    /// cancels it).
+    pub fn begin_run(
+        &self,
+        workflow: &Workflow,
+        plan: &Plan,
+        interrupts: &CancelToken,
+    ) -> Result<Begun> {
+        let Some(concurrency) = &plan.concurrency else {
+            return self.start_run(workflow, plan).map(Begun::Started);
+        };
+        let queued = self
+            .store
+            .enqueue(&QueueRequest {
+                repository: self.repository.clone(),
+                workflow: workflow.name.clone(),
+                workflow_path: plan.workflow.path.clone(),
+                event: plan.event.clone(),
+                git_ref: plan.git_ref.clone(),
+                sha: plan.sha.clone(),
+                request: None,
+                concurrency: Some(run_control::membership(concurrency)),
+                starter: Starter::ThisProcess,
+                queued_at: now(),
+            })
+            .context("cannot queue the run in the history")?;
+        let group = terminal_text::inert(&concurrency.group, false);
+        for number in &queued.replaced {
+            eprintln!(
+                "note: run #{number} was waiting in concurrency group `{group}`; run #{} replaces it",
+                queued.number
+            );
+        }
+        for number in &queued.cancelling {
+            eprintln!(
+                "note: run #{number} of concurrency group `{group}` is asked to stop (cancel-in-progress)"
+            );
+        }
+        let mut said_waiting = false;
+        loop {
+            match self.store.try_start(queued.run_id)? {
+                StartDecision::Started => {
+                    let recorder = self.store.recorder_for(queued.run_id)?;
+                    return Ok(Begun::Started(RunRecorder { recorder }));
+                }
+                StartDecision::Cancelled => return Ok(Begun::Cancelled(queued.number)),
+                StartDecision::Waiting { behind } => {
+                    if !said_waiting {
+                        said_waiting = true;
+                        eprintln!(
+                            "run #{} waits for run #{behind} of concurrency group `{group}`",
+                            queued.number
+                        );
+                    }
+                }
+            }
+            if interrupts.is_cancelled() {
+                self.store.request_cancel(&self.repository, queued.number)?;
+                return Ok(Begun::Cancelled(queued.number));
+            }
+            std::thread::sleep(run_control::POLL_INTERVAL);
+        }
     }
 
     pub fn start_run(&self, workflow: &Workflow, plan: &Plan) -> Result<RunRecorder> {
@@ -82,9 +150,20 @@ pub struct RunRecorder {
     recorder: Recorder,
 }
 
+/// How beginning a run went.
+pub enum Begun {
+    Started(RunRecorder),
+    /// Its number: it was cancelled while it waited for its group.
+    Cancelled(u64),
+}
+
 impl RunRecorder {
     pub fn run_number(&self) -> u64 {
         self.recorder.number()
+    }
+
+    pub fn run_id(&self) -> i64 {
+        self.recorder.run_id()
     }
 
     /// Closes the run's record with the CLI's exit code.

@@ -9,6 +9,7 @@ mod history;
 mod markdown;
 mod output;
 mod render;
+mod run_control;
 mod secrets;
 mod signals;
 mod terminal_text;
@@ -60,7 +61,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Run(args) => commands::run::run(&cwd, args, cli.color),
         Command::Runs(args) => commands::history::runs(&cwd, args),
         Command::Show(args) => commands::history::show(&cwd, args, cli.color),
+        Command::Logs(args) if args.follow => commands::follow::follow(&cwd, args, cli.color),
         Command::Logs(args) => commands::history::logs(&cwd, args, cli.color),
+        Command::Cancel(args) => commands::cancel::cancel(&cwd, args),
         Command::Cache(args) => commands::cache::run(&cwd, args),
         Command::Artifacts(args) => commands::artifacts::run(&cwd, args),
         Command::Actions(args) => commands::actions::run(&cwd, args),

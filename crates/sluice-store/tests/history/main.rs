@@ -3,6 +3,7 @@
 mod cache_events;
 mod corruption;
 mod log_filters;
+mod log_tail;
 mod migrations;
 mod numbering;
 mod queue;

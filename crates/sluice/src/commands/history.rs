@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use sluice_store::timestamp::format_rfc3339_seconds;
 use sluice_store::{JobSelector, LogFilter, RunQuery, Status, StepSelector};
 
@@ -15,7 +15,7 @@ use crate::history::History;
 use crate::terminal_text::inert;
 use crate::view::{dim, duration};
 
-fn open(cwd: &Path) -> Result<History> {
+pub(crate) fn open(cwd: &Path) -> Result<History> {
     let root = sluice_exec::git::find_root(cwd)?;
     let config = Config::load(&root, &Overrides::default())?;
     History::open(&config.state_dir, &root)
@@ -35,6 +35,15 @@ pub fn runs(cwd: &Path, args: &RunsArgs) -> Result<ExitStatus> {
     let runs = history.store().list_runs(&RunQuery {
         repository: Some(history.repository().to_string()),
         workflow: args.workflow.clone(),
+        status: args
+            .status
+            .as_deref()
+            .map(|text| {
+                Status::parse(text).filter(|s| *s != Status::Pending).with_context(|| {
+                    format!("--status {text}: use queued, running, success, failure, cancelled, skipped or interrupted")
+                })
+            })
+            .transpose()?,
         limit: args.limit as usize,
         ..RunQuery::default()
     })?;

@@ -3,7 +3,9 @@
 pub mod actions;
 pub mod artifacts;
 pub mod cache;
+pub mod cancel;
 pub mod expr;
+pub mod follow;
 pub mod history;
 pub mod plan;
 pub mod run;

@@ -17,7 +17,8 @@ use sluice_workflow::{ParseOptions, Parsed, Workflow};
 use crate::cli::{ColorChoice, DiagnosticFormat, RunArgs};
 use crate::config::{self, Config, Overrides};
 use crate::exit::ExitStatus;
-use crate::history::History;
+use crate::history::{Begun, History};
+use crate::run_control::{CancelWatch, HistoryJobGroups};
 use crate::view::{json::JsonView, live::LiveView, plain::PlainView, summary};
 use crate::{event, render, secrets, workflows};
 
@@ -76,8 +77,31 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
     let mut status = ExitStatus::Success;
     for (workflow, plan) in selected {
         let jobs = select_jobs(&workflow, &args.only_jobs)?;
-        let recorder = history.start_run(&workflow, &plan)?;
+        let recorder = match history.begin_run(&workflow, &plan, &cancel)? {
+            Begun::Started(recorder) => recorder,
+            Begun::Cancelled(number) => {
+                eprintln!("run #{number} was cancelled before it started");
+                status = status.max(ExitStatus::Failure);
+                if cancel.is_cancelled() {
+                    break;
+                }
+                continue;
+            }
+        };
         let run_number = recorder.run_number();
+        // This run alone may be stopped from outside (`sluice cancel`, a
+        // newer run of its group); a Ctrl-C stops every run.
+        let run_cancel = cancel.child();
+        let _watch = CancelWatch::start(
+            history.store().reopen()?,
+            recorder.run_id(),
+            run_cancel.clone(),
+        );
+        let job_groups = Arc::new(HistoryJobGroups::new(
+            history.store().reopen()?,
+            recorder.run_id(),
+            history.repository().to_string(),
+        ));
         let run_id = sluice_exec::ids::numeric_id();
         let tracking_prefix = format!("sluice_{run_id}");
         let temp_root = sluice_exec::scratch::unpredictable_path(&std::env::temp_dir())?;
@@ -118,26 +142,30 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
                 config.actions.native_overrides.clone(),
             ),
             cache: cache.clone(),
+            job_groups: Some(job_groups),
         };
         let color = render::use_color(color_choice, std::io::stdout().is_terminal());
         let (report, live) = if args.json {
             let view = JsonView::default();
             let sinks = Fanout(vec![&recorder as &dyn EventSink, &view]);
-            (sluice_exec::run(&spec, &sinks, &cancel), None)
+            (sluice_exec::run(&spec, &sinks, &run_cancel), None)
         } else if std::io::stdout().is_terminal() {
             let view = LiveView::start(color);
             let sinks = Fanout(vec![&recorder as &dyn EventSink, &view]);
-            let report = sluice_exec::run(&spec, &sinks, &cancel);
+            let report = sluice_exec::run(&spec, &sinks, &run_cancel);
             view.finish();
             (report, Some(()))
         } else {
             let view = PlainView::new(color);
             let sinks = Fanout(vec![&recorder as &dyn EventSink, &view]);
-            (sluice_exec::run(&spec, &sinks, &cancel), None)
+            (sluice_exec::run(&spec, &sinks, &run_cancel), None)
         };
         let _ = live;
         let run_status = if cancel.is_cancelled() {
             ExitStatus::Interrupted
+        } else if run_cancel.is_cancelled() {
+            eprintln!("run #{run_number} was cancelled from outside this terminal");
+            ExitStatus::Failure
         } else if report.result == Outcome::Failure {
             ExitStatus::Failure
         } else {

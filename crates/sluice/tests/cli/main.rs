@@ -2,6 +2,7 @@
 
 mod actions_artifacts;
 mod caching;
+mod concurrency;
 mod containers;
 mod fidelity;
 mod git_server;

@@ -20,6 +20,7 @@
 mod action_queries;
 mod artifact_queries;
 mod cache_queries;
+mod cancel_watch;
 mod database;
 mod error;
 mod history;
@@ -45,6 +46,7 @@ pub mod timestamp;
 
 pub use action_queries::ActionRecord;
 pub use artifact_queries::ArtifactRecord;
+pub use cancel_watch::CancelWatch;
 pub use error::StoreError;
 pub use history::{History, NewRun};
 pub use job_groups::JobTurn;

@@ -296,6 +296,62 @@ impl History {
             .map_err(|e| self.db.error("count queued runs", e))
     }
 
+    /// Queues run `number` again, for any server, as a new run of the same
+    /// workflow, commit and group, started with `request` (a re-run's
+    /// changed request, or the same one for a run cut off by a crash).
+    pub fn requeue(
+        &self,
+        repository: &str,
+        number: u64,
+        request: &str,
+        queued_at: Timestamp,
+    ) -> Result<Queued, StoreError> {
+        let original: QueueRequest = self
+            .db
+            .conn()
+            .query_row(
+                "SELECT workflow, workflow_path, event, git_ref, sha, concurrency_group,
+                        cancel_in_progress
+                 FROM runs WHERE repository = ?1 AND number = ?2",
+                params![repository, number as i64],
+                |row| {
+                    Ok(QueueRequest {
+                        repository: repository.to_owned(),
+                        workflow: row.get(0)?,
+                        workflow_path: row.get(1)?,
+                        event: row.get(2)?,
+                        git_ref: row.get(3)?,
+                        sha: row.get(4)?,
+                        request: Some(request.to_owned()),
+                        concurrency: row.get::<_, Option<String>>(5)?.map(|group| {
+                            GroupMembership {
+                                group,
+                                cancel_in_progress: false,
+                                keep_waiting: false,
+                            }
+                        }),
+                        starter: Starter::AnyServer,
+                        queued_at,
+                    })
+                    .map(|mut run| {
+                        if let (Some(membership), Ok(cancel)) =
+                            (&mut run.concurrency, row.get::<_, bool>(6))
+                        {
+                            membership.cancel_in_progress = cancel;
+                        }
+                        run
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.db.error(format!("read run #{number}"), e))?
+            .ok_or_else(|| StoreError::NoSuchRun {
+                repository: repository.to_owned(),
+                number,
+            })?;
+        self.enqueue(&original)
+    }
+
     /// What a server needs to start run `number` again (re-run, requeue);
     /// `None` for a run of `sluice run`.
     pub fn run_request(&self, repository: &str, number: u64) -> Result<Option<String>, StoreError> {

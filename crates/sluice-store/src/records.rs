@@ -134,6 +134,22 @@ pub struct LogLine {
     pub text: String,
 }
 
+impl LogLine {
+    /// Whether the line is of the job and step asked for, as a person
+    /// names them: a job by key (`test[1]`), id (`test`) or name; a step
+    /// by number (1-based) or name. `None` asks for all.
+    pub fn is_of(&self, job: Option<&str>, step: Option<&str>) -> bool {
+        let job_matches = job.is_none_or(|job| {
+            self.job == job || self.job.job().as_str() == job || self.job_name == job
+        });
+        let step_matches = step.is_none_or(|step| match step.parse::<usize>() {
+            Ok(n) => self.step == n.checked_sub(1),
+            Err(_) => self.step_name.as_deref() == Some(step),
+        });
+        job_matches && step_matches
+    }
+}
+
 /// A run that [`crate::History::recover_interrupted`] found abandoned by
 /// its process and marked `interrupted`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,6 +6,7 @@
 //! file, line, column and advice; nothing here panics on any input.
 
 pub mod contexts;
+pub mod cron;
 pub mod diagnostic;
 pub mod events;
 pub mod expressions;
@@ -22,6 +23,7 @@ pub mod token;
 pub mod yaml;
 mod yaml_relax;
 
+pub use cron::{CronMinute, CronSchedule};
 pub use diagnostic::{Diagnostic, Severity};
 pub use model::*;
 pub use parse::{

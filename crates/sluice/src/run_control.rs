@@ -5,17 +5,15 @@
 //! it lives in the history, so it holds across processes.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use sluice_exec::events::JobKey;
 use sluice_exec::job_groups::{GroupTurn, JobGroups};
-use sluice_exec::{CancelLevel, CancelToken};
 use sluice_plan::PlannedConcurrency;
 use sluice_store::{GroupMembership, JobTurn};
 
-/// How often a waiting run, or a cancel watcher, looks at the history.
+/// How often a waiting run looks at the history.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 /// How often a waiter checks whether whoever it waits for has died.
@@ -27,44 +25,6 @@ pub fn membership(concurrency: &PlannedConcurrency) -> GroupMembership {
         group: concurrency.group.clone(),
         cancel_in_progress: concurrency.cancel_in_progress,
         keep_waiting: concurrency.queue_all,
-    }
-}
-
-/// Escalates a run's cancel token when someone asks, through the history,
-/// for the run to stop. Stops watching when dropped.
-pub struct CancelWatch {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl CancelWatch {
-    /// Watches run `run_id` with a history handle of its own.
-    pub fn start(history: sluice_store::History, run_id: i64, cancel: CancelToken) -> CancelWatch {
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopping = Arc::clone(&stop);
-        let thread = std::thread::Builder::new()
-            .name("sluice-cancel-watch".into())
-            .spawn(move || {
-                while !stopping.load(Ordering::Relaxed) {
-                    // A read that fails is tried again; it cannot stop the run.
-                    if history.cancel_requested(run_id).unwrap_or(false) {
-                        cancel.escalate(CancelLevel::Graceful);
-                        return;
-                    }
-                    std::thread::sleep(POLL_INTERVAL);
-                }
-            })
-            .ok();
-        CancelWatch { stop, thread }
-    }
-}
-
-impl Drop for CancelWatch {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 

@@ -179,7 +179,7 @@ fn read_schedule(r: &mut Reader, node: &Node) -> Vec<Cron> {
             .get("cron")
             .and_then(|n| r.literal_non_empty(n, "cron"))
         {
-            if let Err(problem) = check_cron(&cron.value) {
+            if let Err(problem) = crate::cron::CronSchedule::parse(&cron.value) {
                 r.diags
                     .error(cron.span, format!("Invalid cron expression '{}': {problem}", cron.value))
                     .with_help("use five fields: minute hour day-of-month month day-of-week, e.g. '30 5 * * 1-5'");
@@ -188,70 +188,6 @@ fn read_schedule(r: &mut Reader, node: &Node) -> Vec<Cron> {
         }
     }
     crons
-}
-
-/// POSIX cron as GitHub accepts it: five fields of numbers, ranges, steps,
-/// lists, `*`, and month/day names.
-fn check_cron(expr: &str) -> Result<(), String> {
-    const FIELDS: [(&str, u32, u32); 5] = [
-        ("minute", 0, 59),
-        ("hour", 0, 23),
-        ("day of month", 1, 31),
-        ("month", 1, 12),
-        ("day of week", 0, 6),
-    ];
-    let parts: Vec<&str> = expr.split_whitespace().collect();
-    if parts.len() != 5 {
-        return Err(format!("expected 5 fields, found {}", parts.len()));
-    }
-    for (part, (field, min, max)) in parts.iter().zip(FIELDS) {
-        for item in part.split(',') {
-            let (range, step) = match item.split_once('/') {
-                Some((range, step)) => (range, Some(step)),
-                None => (item, None),
-            };
-            if let Some(step) = step
-                && step.parse::<u32>().map_or(true, |s| s == 0)
-            {
-                return Err(format!("bad step '{step}' in the {field} field"));
-            }
-            if range == "*" {
-                continue;
-            }
-            let bounds: Vec<&str> = range.splitn(2, '-').collect();
-            for bound in &bounds {
-                let value = cron_value(bound, field)
-                    .ok_or_else(|| format!("'{bound}' is not valid in the {field} field"))?;
-                // Sunday may be written 7 as well as 0.
-                let max = if field == "day of week" { 7 } else { max };
-                if value < min || value > max {
-                    return Err(format!(
-                        "{value} is out of range {min}-{max} for the {field} field"
-                    ));
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-fn cron_value(text: &str, field: &str) -> Option<u32> {
-    const MONTHS: [&str; 12] = [
-        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-    ];
-    const DAYS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
-    if let Ok(n) = text.parse() {
-        return Some(n);
-    }
-    let lower = text.to_ascii_lowercase();
-    match field {
-        "month" => MONTHS
-            .iter()
-            .position(|m| *m == lower)
-            .map(|i| i as u32 + 1),
-        "day of week" => DAYS.iter().position(|d| *d == lower).map(|i| i as u32),
-        _ => None,
-    }
 }
 
 fn read_inputs(r: &mut Reader, node: &Node, is_call: bool) -> IndexMap<String, InputDef> {
@@ -447,32 +383,4 @@ fn read_outputs(r: &mut Reader, node: &Node) -> IndexMap<String, OutputDef> {
         }
     }
     outputs
-}
-
-#[cfg(test)]
-mod tests {
-    use super::check_cron;
-
-    #[test]
-    fn cron_expressions() {
-        for ok in [
-            "30 5 * * 1-5",
-            "*/15 * * * *",
-            "0 0 1 jan,jul sun",
-            "0 12 * * 7",
-            "5,10 1-3/2 * * *",
-        ] {
-            assert!(check_cron(ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "* * * *",
-            "60 * * * *",
-            "* 24 * * *",
-            "*/0 * * * *",
-            "@daily",
-            "a * * * *",
-        ] {
-            assert!(check_cron(bad).is_err(), "{bad}");
-        }
-    }
 }

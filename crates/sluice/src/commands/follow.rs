@@ -24,7 +24,8 @@ pub fn follow(cwd: &Path, args: &LogsArgs, color_choice: ColorChoice) -> Result<
     let mut current: Option<(String, Option<usize>)> = None;
     loop {
         let tail = store.log_tail(history.repository(), number, &mut cursor)?;
-        for line in tail.lines.iter().filter(|line| wanted(args, line)) {
+        let wanted = |line: &&LogLine| line.is_of(args.job.as_deref(), args.step.as_deref());
+        for line in tail.lines.iter().filter(wanted) {
             let place = (line.job.to_string(), line.step);
             if current.as_ref() != Some(&place) {
                 let header = match &line.step_name {
@@ -47,20 +48,4 @@ pub fn follow(cwd: &Path, args: &LogsArgs, color_choice: ColorChoice) -> Result<
         Status::Success | Status::Skipped => ExitStatus::Success,
         _ => ExitStatus::Failure,
     })
-}
-
-/// The job and step asked for: a job by key, id or name; a step by
-/// number (1-based) or name.
-fn wanted(args: &LogsArgs, line: &LogLine) -> bool {
-    let job_matches = args.job.as_deref().is_none_or(|job| {
-        line.job == job || line.job.job().as_str() == job || line.job_name == job
-    });
-    let step_matches = args
-        .step
-        .as_deref()
-        .is_none_or(|step| match step.parse::<usize>() {
-            Ok(n) => line.step == n.checked_sub(1),
-            Err(_) => line.step_name.as_deref() == Some(step),
-        });
-    job_matches && step_matches
 }

@@ -18,7 +18,8 @@ use crate::cli::{ColorChoice, DiagnosticFormat, RunArgs};
 use crate::config::{self, Config, Overrides};
 use crate::exit::ExitStatus;
 use crate::history::{Begun, History};
-use crate::run_control::{CancelWatch, HistoryJobGroups};
+use crate::run_control::HistoryJobGroups;
+use sluice_store::CancelWatch;
 use crate::view::{json::JsonView, live::LiveView, plain::PlainView, summary};
 use crate::{event, render, secrets, workflows};
 

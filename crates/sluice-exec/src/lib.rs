@@ -2,6 +2,7 @@
 //! and the scheduler that runs a workflow's jobs as a DAG.
 
 mod actions;
+pub mod archive;
 pub mod assignment;
 mod call_scope;
 pub mod docker_meta;
@@ -11,6 +12,7 @@ pub mod events;
 pub mod file_commands;
 pub mod git;
 pub mod hash_files;
+pub mod http_client;
 pub mod ids;
 mod job;
 mod job_container;
@@ -41,5 +43,5 @@ pub use actions::{
 };
 pub use events::{CancelLevel, CancelToken};
 pub use events::{Event, EventSink, Outcome};
-pub use run_spec::{Isolation, RunSpec};
+pub use run_spec::{Isolation, ReusedJob, RunSpec};
 pub use scheduler::{RunReport, run};

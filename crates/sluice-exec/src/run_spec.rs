@@ -16,6 +16,14 @@ use crate::mask::Masker;
 use crate::reaper::ReaperGuard;
 
 /// Everything a run needs that does not change while it runs.
+/// A job's success in an earlier run, taken over by a re-run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReusedJob {
+    /// The run it succeeded in.
+    pub run_number: u64,
+    pub outputs: IndexMap<String, String>,
+}
+
 pub struct RunSpec {
     pub workflow: Workflow,
     /// The workflow file, relative to the repository root.
@@ -72,6 +80,9 @@ pub struct RunSpec {
     /// Keeps the concurrency groups of jobs with `concurrency:` (across
     /// runs); `None` lets such jobs run as if they had none.
     pub job_groups: Option<std::sync::Arc<dyn crate::job_groups::JobGroups>>,
+    /// For a re-run of the failed jobs: the jobs that succeeded before,
+    /// which conclude with their earlier outputs instead of running.
+    pub reused: IndexMap<JobKey, ReusedJob>,
     /// Fetches remote actions and reusable workflows; `None` runs only
     /// local, vendored and native ones.
     pub remote: Option<std::sync::Arc<crate::remote::RemoteStore>>,

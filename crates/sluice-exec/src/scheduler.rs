@@ -542,6 +542,31 @@ fn needs_context(needs: &IndexMap<String, (Outcome, IndexMap<String, String>)>) 
     )
 }
 
+/// Concludes an instance with its success in an earlier run (a re-run of
+/// the failed jobs does not run the others again).
+fn reuse(shared: &Shared, instance: &mut Instance, reused: &crate::run_spec::ReusedJob) {
+    shared.system_line(
+        &instance.key,
+        None,
+        &format!("not run again: it succeeded in run #{}", reused.run_number),
+    );
+    shared.emit(Event::JobFinished {
+        job: instance.key.clone(),
+        name: instance.name.clone(),
+        result: Outcome::Success,
+        duration_ms: 0,
+        outputs: reused.outputs.clone(),
+        at: now(),
+    });
+    instance.phase = Phase::Done {
+        result: Outcome::Success,
+        outputs: reused.outputs.clone(),
+        times: None,
+        reason: None,
+        cache_keys: Vec::new(),
+    };
+}
+
 /// The contexts a job's `concurrency` is evaluated with.
 fn group_contexts(
     shared: &Shared,
@@ -731,7 +756,10 @@ fn decide_ready_jobs(shared: &Shared, nodes: &mut [Node], scopes: &mut HashMap<J
                 other_os(runs_on, &contexts, instance).map(|reason| (Outcome::Skipped, reason))
             });
             match verdict {
-                None => instance.phase = Phase::Pending,
+                None => match spec.reused.get(&instance.key) {
+                    Some(reused) => reuse(shared, instance, reused),
+                    None => instance.phase = Phase::Pending,
+                },
                 Some((Outcome::Failure, reason)) => {
                     let reason = shared.mask(&reason);
                     shared.system_message(&instance.key, None, LogLevel::Error, &reason);

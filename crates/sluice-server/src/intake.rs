@@ -27,7 +27,10 @@ pub struct QueuedRun {
 
 /// Plans `trigger` and queues its runs. Refused (429) while the queue is
 /// full or too many triggers are being planned.
-pub(crate) async fn accept(shared: &Arc<Shared>, trigger: Trigger) -> Result<Vec<QueuedRun>, ApiError> {
+pub(crate) async fn accept(
+    shared: &Arc<Shared>,
+    trigger: Trigger,
+) -> Result<Vec<QueuedRun>, ApiError> {
     let Ok(_permit) = shared.planning.try_acquire() else {
         return Err(ApiError::TooMany(
             "too many triggers are being planned at once; try again shortly".into(),
@@ -52,7 +55,10 @@ pub(crate) async fn accept(shared: &Arc<Shared>, trigger: Trigger) -> Result<Vec
 }
 
 /// Plans and queues on the calling (blocking) thread.
-pub(crate) fn queue_planned(shared: &Shared, trigger: &Trigger) -> Result<Vec<QueuedRun>, ApiError> {
+pub(crate) fn queue_planned(
+    shared: &Shared,
+    trigger: &Trigger,
+) -> Result<Vec<QueuedRun>, ApiError> {
     let planned = shared.pipelines.plan(trigger).map_err(|e| match e {
         PipelineError::Rejected(message) => ApiError::Unprocessable(message),
         PipelineError::Failed(message) => ApiError::Internal(message),

@@ -36,8 +36,8 @@ pub use auth::{new_token, token_digest};
 pub use config::{NotifyFormat, NotifyOn, NotifyTarget, ServerConfig};
 pub use error::{ApiError, ServerError};
 pub use intake::QueuedRun;
-pub use pipelines::{PipelineError, PlannedRun, Pipelines, Schedule, Trigger};
-pub use request::{REQUEST_FORMAT_VERSION, RunRequest, Rerun};
+pub use pipelines::{PipelineError, Pipelines, PlannedRun, Schedule, Trigger};
+pub use request::{REQUEST_FORMAT_VERSION, Rerun, RunRequest};
 pub use workers::fail_before_start;
 
 use crate::state::{HistoryPool, MAX_PLANNING, Shared, WorkSignal};
@@ -84,7 +84,9 @@ pub fn serve(
             .with_graceful_shutdown(stop_signal())
             .await
     });
-    shared.shutdown.escalate(sluice_events::CancelLevel::Graceful);
+    shared
+        .shutdown
+        .escalate(sluice_events::CancelLevel::Graceful);
     shared.work.notify();
     for worker in workers {
         let _ = worker.join();
@@ -118,9 +120,10 @@ fn requeue_interrupted(config: &ServerConfig, history: &History) -> Result<(), S
 
 async fn stop_signal() {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut interrupt), Ok(mut terminate)) =
-        (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
-    else {
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
         // Without signal handling the server runs until killed.
         std::future::pending::<()>().await;
         return;

@@ -11,7 +11,12 @@ pub const BUCKETS: [f64; 12] = [
 
 pub fn render(metrics: &PipelineMetrics) -> String {
     let mut out = String::new();
-    header(&mut out, "sluice_runs_total", "counter", "Runs by workflow and status.");
+    header(
+        &mut out,
+        "sluice_runs_total",
+        "counter",
+        "Runs by workflow and status.",
+    );
     for (workflow, status, count) in &metrics.runs {
         let _ = writeln!(
             out,
@@ -32,18 +37,43 @@ pub fn render(metrics: &PipelineMetrics) -> String {
         "How long runs waited in the queue before starting.",
         &metrics.queue_seconds,
     );
-    gauge(&mut out, "sluice_queue_depth", "Runs queued and not started.", metrics.queued_runs as f64);
-    gauge(&mut out, "sluice_running_jobs", "Jobs running now.", metrics.running_jobs as f64);
-    header(&mut out, "sluice_cache_lookups_total", "counter", "Cache lookups by steps and actions/cache.");
+    gauge(
+        &mut out,
+        "sluice_queue_depth",
+        "Runs queued and not started.",
+        metrics.queued_runs as f64,
+    );
+    gauge(
+        &mut out,
+        "sluice_running_jobs",
+        "Jobs running now.",
+        metrics.running_jobs as f64,
+    );
+    header(
+        &mut out,
+        "sluice_cache_lookups_total",
+        "counter",
+        "Cache lookups by steps and actions/cache.",
+    );
     let _ = writeln!(out, "sluice_cache_lookups_total {}", metrics.cache_lookups);
-    header(&mut out, "sluice_cache_hits_total", "counter", "Cache lookups that found their exact key.");
+    header(
+        &mut out,
+        "sluice_cache_hits_total",
+        "counter",
+        "Cache lookups that found their exact key.",
+    );
     let _ = writeln!(out, "sluice_cache_hits_total {}", metrics.cache_hits);
     let ratio = if metrics.cache_lookups == 0 {
         0.0
     } else {
         metrics.cache_hits as f64 / metrics.cache_lookups as f64
     };
-    gauge(&mut out, "sluice_cache_hit_ratio", "Share of cache lookups that hit (0 without lookups).", ratio);
+    gauge(
+        &mut out,
+        "sluice_cache_hit_ratio",
+        "Share of cache lookups that hit (0 without lookups).",
+        ratio,
+    );
     out
 }
 

@@ -117,12 +117,20 @@ fn deliver(shared: &Shared, target: &NotifyTarget, run: &RunSummary, reason: &st
         Ok(history.record_notification(&shared.config.repository, run.number, &record)?)
     });
     if let Err(error) = recorded {
-        eprintln!("sluice serve: a notification of run #{} was not recorded: {error}", run.number);
+        eprintln!(
+            "sluice serve: a notification of run #{} was not recorded: {error}",
+            run.number
+        );
     }
 }
 
 /// The message body.
-fn message(shared: &Shared, target: &NotifyTarget, run: &RunSummary, reason: &str) -> serde_json::Value {
+fn message(
+    shared: &Shared,
+    target: &NotifyTarget,
+    run: &RunSummary,
+    reason: &str,
+) -> serde_json::Value {
     let link = shared
         .config
         .public_url
@@ -186,7 +194,9 @@ fn post(url: &str, body: &str) -> Result<u16, String> {
     let output = child
         .wait_with_output()
         .map_err(|e| format!("curl failed: {e}"))?;
-    let status = String::from_utf8_lossy(&output.stdout).trim().parse::<u16>();
+    let status = String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse::<u16>();
     match status {
         Ok(status) if status > 0 => Ok(status),
         _ => Err(String::from_utf8_lossy(&output.stderr).trim().to_owned()),
@@ -228,12 +238,21 @@ mod tests {
     fn reasons_follow_what_the_target_asked_for() {
         let failures = target(&[NotifyOn::Failure, NotifyOn::Fixed]);
         assert_eq!(reason(&failures, Status::Failure, None), Some("failure"));
-        assert_eq!(reason(&failures, Status::Success, Some(Status::Failure)), Some("fixed"));
-        assert_eq!(reason(&failures, Status::Success, Some(Status::Success)), None);
+        assert_eq!(
+            reason(&failures, Status::Success, Some(Status::Failure)),
+            Some("fixed")
+        );
+        assert_eq!(
+            reason(&failures, Status::Success, Some(Status::Success)),
+            None
+        );
         assert_eq!(reason(&failures, Status::Cancelled, None), None);
         let always = target(&[NotifyOn::Always]);
         assert_eq!(reason(&always, Status::Success, None), Some("success"));
-        assert_eq!(reason(&always, Status::Interrupted, None), Some("interrupted"));
+        assert_eq!(
+            reason(&always, Status::Interrupted, None),
+            Some("interrupted")
+        );
     }
 
     #[test]

@@ -48,7 +48,7 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())
@@ -94,10 +94,22 @@ mod tests {
             header,
             "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
         );
-        assert!(verify("It's a Secret to Everybody", b"Hello, World!", Some(&header)));
+        assert!(verify(
+            "It's a Secret to Everybody",
+            b"Hello, World!",
+            Some(&header)
+        ));
         assert!(!verify("another secret", b"Hello, World!", Some(&header)));
-        assert!(!verify("It's a Secret to Everybody", b"Hello, World?", Some(&header)));
-        assert!(!verify("It's a Secret to Everybody", b"Hello, World!", None));
+        assert!(!verify(
+            "It's a Secret to Everybody",
+            b"Hello, World?",
+            Some(&header)
+        ));
+        assert!(!verify(
+            "It's a Secret to Everybody",
+            b"Hello, World!",
+            None
+        ));
         assert!(!verify("s", b"x", Some("sha1=abc")));
         assert!(!verify("s", b"x", Some("sha256=zz")));
         assert!(!verify("s", b"x", Some("sha256=abc")));

@@ -67,7 +67,10 @@ impl HistoryPool {
         Ok(first.reopen()?)
     }
 
-    pub fn with<T>(&self, body: impl FnOnce(&History) -> Result<T, ApiError>) -> Result<T, ApiError> {
+    pub fn with<T>(
+        &self,
+        body: impl FnOnce(&History) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
         let taken = self
             .idle
             .lock()
@@ -100,19 +103,28 @@ pub(crate) struct WorkSignal {
 
 impl WorkSignal {
     pub fn notify(&self) {
-        *self.generation.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+        *self
+            .generation
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) += 1;
         self.changed.notify_all();
     }
 
     /// Where the counter stands: read before looking for work, so that
     /// work queued while looking is not slept through.
     pub fn current(&self) -> u64 {
-        *self.generation.lock().unwrap_or_else(PoisonError::into_inner)
+        *self
+            .generation
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Waits until notified after `seen`, or `timeout` passes.
     pub fn wait_after(&self, seen: u64, timeout: Duration) {
-        let guard = self.generation.lock().unwrap_or_else(PoisonError::into_inner);
+        let guard = self
+            .generation
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let _ = self
             .changed
             .wait_timeout_while(guard, timeout, |generation| *generation == seen);

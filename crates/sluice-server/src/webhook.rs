@@ -25,15 +25,16 @@ pub enum WebhookError {
     Missing(&'static str),
     #[error("the payload's `{field}` is not valid: {value:?}")]
     BadValue { field: &'static str, value: String },
-    #[error(
-        "event `{0}` is not handled (push, pull_request, workflow_dispatch and ping are)"
-    )]
+    #[error("event `{0}` is not handled (push, pull_request, workflow_dispatch and ping are)")]
     UnknownEvent(String),
 }
 
 /// Reads a delivery of event `event` (the `X-GitHub-Event` header).
 pub fn read(event: &str, body: &[u8]) -> Result<Delivery, WebhookError> {
-    if !matches!(event, "push" | "pull_request" | "workflow_dispatch" | "ping") {
+    if !matches!(
+        event,
+        "push" | "pull_request" | "workflow_dispatch" | "ping"
+    ) {
         return Err(WebhookError::UnknownEvent(printable(event)));
     }
     let payload: Json =
@@ -76,9 +77,18 @@ fn pull_request(payload: Json) -> Result<Delivery, WebhookError> {
         .as_u64()
         .ok_or(WebhookError::Missing("number"))?;
     let pr = &payload["pull_request"];
-    let head_sha = checked_sha(text(&pr["head"], "sha", "pull_request.head.sha")?, "pull_request.head.sha")?;
-    let head_ref = checked_branch(text(&pr["head"], "ref", "pull_request.head.ref")?, "pull_request.head.ref")?;
-    let base_ref = checked_branch(text(&pr["base"], "ref", "pull_request.base.ref")?, "pull_request.base.ref")?;
+    let head_sha = checked_sha(
+        text(&pr["head"], "sha", "pull_request.head.sha")?,
+        "pull_request.head.sha",
+    )?;
+    let head_ref = checked_branch(
+        text(&pr["head"], "ref", "pull_request.head.ref")?,
+        "pull_request.head.ref",
+    )?;
+    let base_ref = checked_branch(
+        text(&pr["base"], "ref", "pull_request.base.ref")?,
+        "pull_request.base.ref",
+    )?;
     Ok(Delivery::Trigger(Trigger::PullRequest {
         action,
         number,
@@ -120,7 +130,9 @@ fn text<'a>(value: &'a Json, key: &str, field: &'static str) -> Result<&'a str, 
 
 /// A full commit id (SHA-1 or SHA-256, lower-case hex).
 pub fn checked_sha(value: &str, field: &'static str) -> Result<String, WebhookError> {
-    let hex = value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let hex = value
+        .bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     if hex && matches!(value.len(), 40 | 64) {
         Ok(value.to_owned())
     } else {
@@ -151,7 +163,11 @@ pub fn checked_branch(value: &str, field: &'static str) -> Result<String, Webhoo
         && !value.ends_with(".lock")
         && !value.contains("//")
         && !value.contains("/.");
-    if fine { Ok(value.to_owned()) } else { Err(bad(field, value)) }
+    if fine {
+        Ok(value.to_owned())
+    } else {
+        Err(bad(field, value))
+    }
 }
 
 fn bad(field: &'static str, value: &str) -> WebhookError {
@@ -179,40 +195,88 @@ mod tests {
     #[test]
     fn a_push_is_read_with_its_range() {
         let body = format!(r#"{{"ref":"refs/heads/main","before":"{SHA_A}","after":"{SHA_B}"}}"#);
-        let Delivery::Trigger(Trigger::Push { git_ref, before, after, .. }) =
-            read("push", body.as_bytes()).unwrap()
+        let Delivery::Trigger(Trigger::Push {
+            git_ref,
+            before,
+            after,
+            ..
+        }) = read("push", body.as_bytes()).unwrap()
         else {
             panic!("not a push");
         };
-        assert_eq!((git_ref.as_str(), before.as_str(), after.as_str()), ("refs/heads/main", SHA_A, SHA_B));
+        assert_eq!(
+            (git_ref.as_str(), before.as_str(), after.as_str()),
+            ("refs/heads/main", SHA_A, SHA_B)
+        );
     }
 
     #[test]
     fn hostile_payloads_are_refused_with_the_field() {
         for (event, body, field) in [
-            ("push", r#"{"ref":"refs/heads/../x","before":"a","after":"b"}"#.to_string(), "ref"),
-            ("push", format!(r#"{{"ref":"refs/heads/main","before":"{SHA_A}","after":"--upload-pack=x"}}"#), "after"),
-            ("push", format!(r#"{{"ref":"main","before":"{SHA_A}","after":"{SHA_B}"}}"#), "ref"),
-            ("push", format!(r#"{{"ref":"refs/heads/a b","before":"{SHA_A}","after":"{SHA_B}"}}"#), "ref"),
-            ("pull_request", format!(r#"{{"action":"opened","number":1,"pull_request":{{"head":{{"sha":"{SHA_A}","ref":"-x"}},"base":{{"ref":"main"}}}}}}"#), "pull_request.head.ref"),
+            (
+                "push",
+                r#"{"ref":"refs/heads/../x","before":"a","after":"b"}"#.to_string(),
+                "ref",
+            ),
+            (
+                "push",
+                format!(
+                    r#"{{"ref":"refs/heads/main","before":"{SHA_A}","after":"--upload-pack=x"}}"#
+                ),
+                "after",
+            ),
+            (
+                "push",
+                format!(r#"{{"ref":"main","before":"{SHA_A}","after":"{SHA_B}"}}"#),
+                "ref",
+            ),
+            (
+                "push",
+                format!(r#"{{"ref":"refs/heads/a b","before":"{SHA_A}","after":"{SHA_B}"}}"#),
+                "ref",
+            ),
+            (
+                "pull_request",
+                format!(
+                    r#"{{"action":"opened","number":1,"pull_request":{{"head":{{"sha":"{SHA_A}","ref":"-x"}},"base":{{"ref":"main"}}}}}}"#
+                ),
+                "pull_request.head.ref",
+            ),
         ] {
             match read(event, body.as_bytes()) {
                 Err(WebhookError::BadValue { field: f, .. }) => assert_eq!(f, field, "{body}"),
                 other => panic!("{body}: {other:?}"),
             }
         }
-        assert!(matches!(read("push", b"{not json"), Err(WebhookError::BadJson(_))));
-        assert!(matches!(read("push", b"{}"), Err(WebhookError::Missing("ref"))));
-        assert!(matches!(read("issues", b"{}"), Err(WebhookError::UnknownEvent(_))));
+        assert!(matches!(
+            read("push", b"{not json"),
+            Err(WebhookError::BadJson(_))
+        ));
+        assert!(matches!(
+            read("push", b"{}"),
+            Err(WebhookError::Missing("ref"))
+        ));
+        assert!(matches!(
+            read("issues", b"{}"),
+            Err(WebhookError::UnknownEvent(_))
+        ));
     }
 
     #[test]
     fn deleted_branches_and_other_actions_start_nothing() {
         let zero = "0".repeat(40);
-        let body = format!(r#"{{"ref":"refs/heads/gone","before":"{SHA_A}","after":"{zero}","deleted":true}}"#);
-        assert!(matches!(read("push", body.as_bytes()).unwrap(), Delivery::Ignored(_)));
+        let body = format!(
+            r#"{{"ref":"refs/heads/gone","before":"{SHA_A}","after":"{zero}","deleted":true}}"#
+        );
+        assert!(matches!(
+            read("push", body.as_bytes()).unwrap(),
+            Delivery::Ignored(_)
+        ));
         let labelled = r#"{"action":"labeled","number":3}"#;
-        assert!(matches!(read("pull_request", labelled.as_bytes()).unwrap(), Delivery::Ignored(_)));
+        assert!(matches!(
+            read("pull_request", labelled.as_bytes()).unwrap(),
+            Delivery::Ignored(_)
+        ));
         assert_eq!(read("ping", b"{\"zen\":\"hi\"}").unwrap(), Delivery::Ping);
     }
 }

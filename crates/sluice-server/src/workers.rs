@@ -16,7 +16,9 @@ use crate::state::Shared;
 /// seen at the latest after this).
 const IDLE_WAIT: Duration = Duration::from_secs(1);
 
-pub(crate) fn start(shared: &Arc<Shared>) -> Result<Vec<std::thread::JoinHandle<()>>, std::io::Error> {
+pub(crate) fn start(
+    shared: &Arc<Shared>,
+) -> Result<Vec<std::thread::JoinHandle<()>>, std::io::Error> {
     (0..shared.config.workers.max(1))
         .map(|index| {
             let shared = Arc::clone(shared);
@@ -68,7 +70,11 @@ fn run_one(shared: &Arc<Shared>, run: &ClaimedRun) {
                 shared.pipelines.execute(run, &request, &recorder, &cancel)
             }));
             executed.unwrap_or_else(|_| {
-                fail_before_start(&recorder, run, "the engine failed unexpectedly (a bug); the run stopped");
+                fail_before_start(
+                    &recorder,
+                    run,
+                    "the engine failed unexpectedly (a bug); the run stopped",
+                );
                 Outcome::Failure
             })
         }
@@ -83,7 +89,10 @@ fn run_one(shared: &Arc<Shared>, run: &ClaimedRun) {
         _ => 1,
     };
     if let Err(error) = recorder.finish(Some(code)) {
-        eprintln!("sluice serve: the record of run #{} is incomplete: {error}", run.number);
+        eprintln!(
+            "sluice serve: the record of run #{} is incomplete: {error}",
+            run.number
+        );
     }
     crate::notify::after_run(shared, run);
 }

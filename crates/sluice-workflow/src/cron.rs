@@ -176,7 +176,10 @@ fn value(text: &str, field: &Field) -> Result<u32, String> {
     const DAYS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
     let lower = text.to_ascii_lowercase();
     let named = match field.name {
-        "month" => MONTHS.iter().position(|m| *m == lower).map(|i| i as u32 + 1),
+        "month" => MONTHS
+            .iter()
+            .position(|m| *m == lower)
+            .map(|i| i as u32 + 1),
         "day of week" => DAYS.iter().position(|d| *d == lower).map(|i| i as u32),
         _ => None,
     };

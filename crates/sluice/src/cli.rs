@@ -56,6 +56,14 @@ pub enum Command {
     Artifacts(ArtifactsArgs),
     /// Remote actions and reusable workflows: pull (prefetch), ls.
     Actions(ActionsArgs),
+    /// Serve this repository: run its workflows on push, on schedule and on demand (see docs/api.md).
+    Serve(ServeArgs),
+    /// Run a workflow that has `on: workflow_dispatch`, here or on a server.
+    Dispatch(DispatchArgs),
+    /// API tokens of `sluice serve`: create, ls, revoke.
+    Token(TokenArgs),
+    /// Git hooks that tell a server what was pushed or committed.
+    Hook(HookArgs),
     /// Internal: the watcher that stops a run's processes if Sluice dies.
     #[command(name = "__reap", hide = true)]
     Reap {
@@ -221,6 +229,93 @@ pub struct EventArgs {
     /// For pull_request: the base branch (default: the repository's default branch).
     #[arg(long, value_name = "BRANCH")]
     pub base: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub listen: String,
+    /// The repository to serve (default: the one around the working directory).
+    #[arg(long, value_name = "PATH")]
+    pub repo: Option<PathBuf>,
+    /// Runs at once (default: server-workers in sluice.toml, else 2).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub workers: Option<u16>,
+    /// How many jobs of one run may run at once.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+    /// A secret for the runs, as NAME=VALUE (repeatable); also read from SLUICE_SECRET_<NAME>.
+    #[arg(long = "secret", value_name = "NAME=VALUE")]
+    pub secrets: Vec<String>,
+    /// A file of secrets in .env format (repeatable).
+    #[arg(long = "secret-file", value_name = "FILE")]
+    pub secret_files: Vec<PathBuf>,
+    /// A configuration variable for the `vars` context, as NAME=VALUE (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DispatchArgs {
+    /// The workflow: its file name, path or name.
+    pub workflow: String,
+    /// The branch or tag to run at (default: the default branch on a server, the current branch here).
+    #[arg(long = "ref", value_name = "REF")]
+    pub git_ref: Option<String>,
+    /// An input, as KEY=VALUE (repeatable).
+    #[arg(long = "input", value_name = "KEY=VALUE")]
+    pub inputs: Vec<String>,
+    /// A server to ask (e.g. http://127.0.0.1:8080) instead of running here.
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// The API token for --server (default: env SLUICE_TOKEN).
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    #[command(subcommand)]
+    pub command: TokenCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a token and print it once (only its digest is kept).
+    Create {
+        /// What the token is for, e.g. `deploy-bot`.
+        name: String,
+    },
+    /// List tokens (names and when they were made and last used).
+    Ls,
+    /// Remove a token.
+    Revoke { name: String },
+}
+
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    #[command(subcommand)]
+    pub command: HookCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Write a git hook that tells the server what was pushed.
+    Install {
+        /// The server's address, e.g. http://127.0.0.1:8080.
+        #[arg(long, value_name = "URL")]
+        server: String,
+        /// The repository to install into: a bare repository (a post-receive hook) by default.
+        #[arg(long, value_name = "PATH")]
+        repo: Option<PathBuf>,
+        /// Install into a working clone instead: `post-commit` (default) or `pre-push`.
+        #[arg(long, value_name = "HOOK", num_args = 0..=1, default_missing_value = "post-commit")]
+        local: Option<String>,
+        /// The API token the hook presents (default: a new token named after the repository).
+        #[arg(long, value_name = "TOKEN")]
+        token: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]

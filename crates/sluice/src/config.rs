@@ -36,6 +36,19 @@ struct File {
     container_engine: Option<String>,
     /// `"host"`: container jobs run their steps on the host.
     container: Option<String>,
+    /// Where `sluice serve` sends notifications.
+    #[serde(default)]
+    notify: Vec<crate::server_settings::NotifyFile>,
+    // The keys of `sluice serve` (see server_settings.rs). Listed here,
+    // not flattened, so that a misspelt key is reported where it is.
+    webhook_secret: Option<String>,
+    public_reads: Option<bool>,
+    requeue_interrupted: Option<bool>,
+    server_workers: Option<usize>,
+    queue_limit: Option<u64>,
+    max_body_size: Option<String>,
+    remote: Option<String>,
+    public_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,6 +83,8 @@ pub struct Config {
     pub container_engine: Option<String>,
     /// Container jobs run their steps on the host.
     pub containers_on_host: bool,
+    /// What `sluice serve` does.
+    pub server: crate::server_settings::ServerSettings,
 }
 
 /// The settings for remote actions and reusable workflows.
@@ -191,7 +206,20 @@ impl Config {
                 bail!("container = \"{other}\" in sluice.toml: use \"host\" or \"engine\"")
             }
         };
+        let server_file = crate::server_settings::ServerFile {
+            webhook_secret: file.webhook_secret,
+            public_reads: file.public_reads,
+            requeue_interrupted: file.requeue_interrupted,
+            server_workers: file.server_workers,
+            queue_limit: file.queue_limit,
+            max_body_size: file.max_body_size,
+            remote: file.remote,
+            public_url: file.public_url,
+        };
+        let server = crate::server_settings::ServerSettings::from_file(server_file, file.notify)
+            .with_context(|| format!("{}", path.display()))?;
         Ok(Config {
+            server,
             actions,
             container_engine: env_text("SLUICE_CONTAINER_ENGINE").or(file.container_engine),
             containers_on_host,

@@ -125,6 +125,10 @@ impl History {
         &self.store
     }
 
+    pub fn into_store(self) -> sluice_store::History {
+        self.store
+    }
+
     pub fn repository(&self) -> &str {
         &self.repository
     }

@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod config;
+mod engine;
 mod event;
 mod exit;
 mod history;
@@ -11,6 +12,8 @@ mod output;
 mod render;
 mod run_control;
 mod secrets;
+mod serve;
+mod server_settings;
 mod signals;
 mod terminal_text;
 mod view;
@@ -67,6 +70,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Cache(args) => commands::cache::run(&cwd, args),
         Command::Artifacts(args) => commands::artifacts::run(&cwd, args),
         Command::Actions(args) => commands::actions::run(&cwd, args),
+        Command::Serve(args) => serve::serve(&cwd, args),
+        Command::Dispatch(args) => commands::dispatch::dispatch(&cwd, args, cli.color),
+        Command::Token(args) => commands::token::token(&cwd, args),
+        Command::Hook(args) => commands::hook::hook(&cwd, args),
         Command::Reap { prefix, scratch } => {
             sluice_exec::reaper::run_reaper(prefix, scratch.as_deref());
             Ok(ExitStatus::Success)

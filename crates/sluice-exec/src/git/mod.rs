@@ -1,6 +1,7 @@
 //! What Sluice needs to know about the local git repository: where it is,
 //! the commit, branch and remote, and which files a push would change.
 
+pub mod commits;
 mod config;
 mod head_commit;
 pub(crate) mod layout;

@@ -17,7 +17,7 @@ use super::{json_body, run_number};
 use crate::auth::{Access, authorize};
 use crate::error::ApiError;
 use crate::pipelines::Trigger;
-use crate::request::{RunRequest, Rerun};
+use crate::request::{Rerun, RunRequest};
 use crate::state::Shared;
 use crate::webhook;
 
@@ -42,7 +42,11 @@ pub(super) async fn dispatch(
     let git_ref = body
         .git_ref
         .map(|r| {
-            let full = if r.starts_with("refs/") { r } else { format!("refs/heads/{r}") };
+            let full = if r.starts_with("refs/") {
+                r
+            } else {
+                format!("refs/heads/{r}")
+            };
             webhook::checked_ref(&full, "ref").map_err(|e| ApiError::BadRequest(e.to_string()))
         })
         .transpose()?;
@@ -95,7 +99,10 @@ pub(super) async fn cancel(
             return Err(ApiError::Conflict(format!("run #{number} already ended")));
         }
     };
-    Ok((StatusCode::ACCEPTED, Json(json!({ "run": number, "cancel": said }))))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "run": number, "cancel": said })),
+    ))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -115,7 +122,11 @@ pub(super) async fn rerun(
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     authorize(&shared, &headers, Access::Write).await?;
     let number = run_number(&number)?;
-    let body: RerunBody = if body.is_empty() { RerunBody::default() } else { json_body(&body)? };
+    let body: RerunBody = if body.is_empty() {
+        RerunBody::default()
+    } else {
+        json_body(&body)?
+    };
     let repository = shared.config.repository.clone();
     let queued = shared
         .with_history(move |history| {
@@ -138,7 +149,12 @@ pub(super) async fn rerun(
             });
             let request = serde_json::to_string(&request)
                 .map_err(|e| ApiError::Internal(format!("cannot keep the request: {e}")))?;
-            Ok(history.requeue(&repository, number, &request, sluice_store::timestamp::now_ms())?)
+            Ok(history.requeue(
+                &repository,
+                number,
+                &request,
+                sluice_store::timestamp::now_ms(),
+            )?)
         })
         .await?;
     shared.work.notify();

@@ -31,7 +31,8 @@ pub(super) async fn github(
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if !signature::verify(secret, &body, header("x-hub-signature-256")) {
         return Err(ApiError::Unauthorized(
-            "X-Hub-Signature-256 is missing or does not match the body under the webhook secret".into(),
+            "X-Hub-Signature-256 is missing or does not match the body under the webhook secret"
+                .into(),
         ));
     }
     let event = header("x-github-event")
@@ -40,7 +41,10 @@ pub(super) async fn github(
     let trigger = match delivery {
         Delivery::Ping => return Ok((StatusCode::OK, Json(json!({ "pong": true })))),
         Delivery::Ignored(reason) => {
-            return Ok((StatusCode::ACCEPTED, Json(json!({ "runs": [], "ignored": reason }))));
+            return Ok((
+                StatusCode::ACCEPTED,
+                Json(json!({ "runs": [], "ignored": reason })),
+            ));
         }
         Delivery::Trigger(trigger) => trigger,
     };
@@ -59,7 +63,11 @@ pub(super) async fn git(
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError::BadRequest("the body is not UTF-8 text".into()))?;
     let mut pushes = Vec::new();
-    for (index, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (index, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let fields: Vec<&str> = line.split_whitespace().collect();
         let [before, after, git_ref] = fields[..] else {
             return Err(ApiError::BadRequest(format!(
@@ -67,9 +75,9 @@ pub(super) async fn git(
                 index + 1
             )));
         };
-        let bad = |e: webhook::WebhookError| ApiError::BadRequest(format!("line {}: {e}", index + 1));
-        let before = webhook::checked_sha(before, "old")
-            .map_err(bad)?;
+        let bad =
+            |e: webhook::WebhookError| ApiError::BadRequest(format!("line {}: {e}", index + 1));
+        let before = webhook::checked_sha(before, "old").map_err(bad)?;
         let after = webhook::checked_sha(after, "new").map_err(bad)?;
         let git_ref = webhook::checked_ref(git_ref, "ref").map_err(bad)?;
         if after.bytes().all(|b| b == b'0') {
@@ -79,7 +87,12 @@ pub(super) async fn git(
             "ref": git_ref, "before": before, "after": after,
             "created": before.bytes().all(|b| b == b'0'), "deleted": false,
         });
-        pushes.push(Trigger::Push { git_ref, before, after, payload });
+        pushes.push(Trigger::Push {
+            git_ref,
+            before,
+            after,
+            payload,
+        });
     }
     let mut runs = Vec::new();
     for push in pushes {

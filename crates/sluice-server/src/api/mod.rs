@@ -26,7 +26,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/runs/{number}/logs", get(runs::logs))
         .route("/api/v1/runs/{number}/logs/stream", get(stream::logs))
         .route("/api/v1/runs/{number}/artifacts", get(runs::artifacts))
-        .route("/api/v1/runs/{number}/artifacts/{name}", get(runs::artifact))
+        .route(
+            "/api/v1/runs/{number}/artifacts/{name}",
+            get(runs::artifact),
+        )
         .route("/api/v1/runs/{number}/cancel", post(actions::cancel))
         .route("/api/v1/runs/{number}/rerun", post(actions::rerun))
         .route("/api/v1/dispatch", post(actions::dispatch))
@@ -52,10 +55,14 @@ fn run_number(text: &str) -> Result<u64, ApiError> {
 
 /// A JSON body, or a 400 saying where it is wrong.
 fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("the body is not valid: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("the body is not valid: {e}")))
 }
 
 /// At most 100 characters, controls escaped, for messages.
 fn printable(text: &str) -> String {
-    text.chars().take(100).flat_map(char::escape_debug).collect()
+    text.chars()
+        .take(100)
+        .flat_map(char::escape_debug)
+        .collect()
 }

@@ -30,7 +30,9 @@ pub(super) async fn badge(
     Query(query): Query<BadgeQuery>,
 ) -> Result<Response, ApiError> {
     let Some(name) = file.strip_suffix(".svg").filter(|n| !n.is_empty()) else {
-        return Err(ApiError::NotFound("badges are at /badge/WORKFLOW.svg".into()));
+        return Err(ApiError::NotFound(
+            "badges are at /badge/WORKFLOW.svg".into(),
+        ));
     };
     let name = name.to_owned();
     let repository = shared.config.repository.clone();

@@ -64,7 +64,9 @@ pub(super) async fn logs(
                 return None;
             }
             if let Err(error) = next_lines(&mut follow).await {
-                follow.pending.push_back(Event::default().event("error").data(error.to_string()));
+                follow
+                    .pending
+                    .push_back(Event::default().event("error").data(error.to_string()));
                 follow.over = true;
                 continue;
             }

@@ -10,18 +10,19 @@ use sluice_exec::git::ReadOptions;
 use std::sync::Arc;
 
 use sluice_exec::remote::{AllowList, RemoteSettings, RemoteStore};
-use sluice_exec::{CancelToken, EventSink, Isolation, NativeActions, Outcome, RunSpec};
+use sluice_exec::{CancelToken, EventSink, Outcome};
 use sluice_plan::{Plan, PlanRequest, build_plan};
 use sluice_workflow::{ParseOptions, Parsed, Workflow};
 
 use crate::cli::{ColorChoice, DiagnosticFormat, RunArgs};
 use crate::config::{self, Config, Overrides};
+use crate::engine::{self, EngineSetup, RunParts};
 use crate::exit::ExitStatus;
 use crate::history::{Begun, History};
 use crate::run_control::HistoryJobGroups;
-use sluice_store::CancelWatch;
 use crate::view::{json::JsonView, live::LiveView, plain::PlainView, summary};
 use crate::{event, render, secrets, workflows};
+use sluice_store::CancelWatch;
 
 pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<ExitStatus> {
     let root = sluice_exec::git::find_root(cwd)?;
@@ -103,48 +104,24 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
             recorder.run_id(),
             history.repository().to_string(),
         ));
-        let run_id = sluice_exec::ids::numeric_id();
-        let tracking_prefix = format!("sluice_{run_id}");
-        let temp_root = sluice_exec::scratch::unpredictable_path(&std::env::temp_dir())?;
-        let spec = RunSpec {
-            workflow_path: plan.workflow.path.clone(),
-            workflow,
-            plan,
-            run_number,
-            run_id: run_id.clone(),
-            workspace: root.clone(),
-            isolation: if config.in_place {
-                Isolation::InPlace
-            } else {
-                Isolation::Snapshot
+        let spec = engine::spec(
+            &EngineSetup {
+                root: &root,
+                config: &config,
+                secrets: &secrets,
+                remote: &remote,
+                cache: cache.as_ref(),
+                exe: &exe,
             },
-            snapshot_exclude: vec![config.state_dir.clone()],
-            workspaces_dir: config.cache_dir.join("workspaces"),
-            temp_root,
-            tool_cache: config.cache_dir.join("tool-cache"),
-            container_engine: config.container_engine.clone(),
-            containers_on_host: config.containers_on_host,
-            toolchains: sluice_exec::toolchains::Toolchains {
-                root: config.cache_dir.join("toolchains"),
-                home: std::env::var_os("HOME").map(PathBuf::from),
-                tool_cache: config.cache_dir.join("tool-cache"),
+            RunParts {
+                workflow,
+                plan,
+                run_number,
+                selected_jobs: jobs,
+                job_groups: Some(job_groups),
+                reused: indexmap::IndexMap::new(),
             },
-            secrets: secrets.clone(),
-            vars: config.vars.clone(),
-            max_parallel_jobs: config.jobs,
-            grace: config.cancel_grace,
-            selected_jobs: jobs,
-            base_env: base_env(),
-            tracking_prefix,
-            reaper_exe: Some(exe.clone()),
-            remote: Some(remote.clone()),
-            native_actions: NativeActions::new(
-                config.actions.native_default,
-                config.actions.native_overrides.clone(),
-            ),
-            cache: cache.clone(),
-            job_groups: Some(job_groups),
-        };
+        )?;
         let color = render::use_color(color_choice, std::io::stdout().is_terminal());
         let (report, live) = if args.json {
             let view = JsonView::default();
@@ -177,24 +154,7 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
             crate::output::text(&summary::render(run_number, &report, color));
         }
         if let Some(cache) = &cache {
-            // Keep the cache within its limits; cheap when nothing is due.
-            match cache.maybe_prune() {
-                // With the store's prune, job workspaces idle past the age limit go.
-                Ok(Some(_)) => {
-                    // Their blobs go with the next prune.
-                    sluice_exec::remove_expired_artifacts(cache);
-                    sluice_exec::workspace::remove_idle_workspaces(
-                        &config.cache_dir.join("workspaces"),
-                        Some(config.cache_max_age),
-                    );
-                    sluice_exec::toolchains::remove_unused_toolchains(
-                        &config.cache_dir.join("toolchains"),
-                        config.cache_max_age,
-                    );
-                }
-                Ok(None) => {}
-                Err(e) => eprintln!("warning: the cache could not be pruned: {e}"),
-            }
+            engine::keep_cache_in_bounds(&config, cache);
         }
         status = status.max(run_status);
         if cancel.is_cancelled() {
@@ -397,12 +357,4 @@ fn select_jobs(workflow: &Workflow, wanted: &[String]) -> Result<Option<HashSet<
         }
     }
     Ok(Some(selected))
-}
-
-/// The environment steps start from: Sluice's own, as a self-hosted runner
-/// passes its environment on, minus the secrets handed to Sluice itself.
-fn base_env() -> Vec<(String, String)> {
-    std::env::vars()
-        .filter(|(k, _)| !k.starts_with(secrets::ENV_PREFIX))
-        .collect()
 }

@@ -10,6 +10,8 @@ mod remote_actions;
 mod reusable_workflows;
 mod run_engine;
 mod security;
+mod server;
+mod server_support;
 mod services_isolation;
 mod static_server;
 mod support;

@@ -255,7 +255,7 @@ pub fn sluice_in(dir: &Path, args: &[&str]) -> Outcome {
     finish(sluice_command(dir, args).output().expect("sluice runs"))
 }
 
-fn sluice_command(dir: &Path, args: &[&str]) -> Command {
+pub fn sluice_command(dir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(sluice_bin());
     command
         .args(args)

@@ -1,0 +1,78 @@
+//! Requests to a Sluice server from the command line (`sluice dispatch
+//! --server`), made with `curl`, as Sluice's downloads are: the token
+//! travels in a header on its standard input's config, never on a
+//! command line another user could read.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("cannot run curl (is it installed?): {0}")]
+    Spawn(std::io::Error),
+    #[error("{url}: {message}")]
+    Failed { url: String, message: String },
+}
+
+/// POSTs `body` (JSON) to `url`, with `token` as a bearer token; the
+/// status and the response's body.
+pub fn post_json(url: &str, token: Option<&str>, body: &str) -> Result<(u16, String), HttpError> {
+    let marker = "\n--sluice-status:";
+    // curl reads its options from standard input (`--config -`), so the
+    // token never appears in the process list; the body follows from a pipe.
+    let mut config = String::new();
+    config.push_str(&format!("url = \"{}\"\n", quote(url)));
+    config.push_str("header = \"Content-Type: application/json\"\n");
+    if let Some(token) = token {
+        config.push_str(&format!(
+            "header = \"Authorization: Bearer {}\"\n",
+            quote(token)
+        ));
+    }
+    config.push_str(&format!("data-binary = \"{}\"\n", quote(body)));
+    config.push_str(&format!(
+        "write-out = \"{}%{{http_code}}\"\n",
+        quote(marker)
+    ));
+    let mut child = Command::new("curl")
+        .args([
+            "--silent",
+            "--show-error",
+            "--max-time",
+            "30",
+            "--config",
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(HttpError::Spawn)?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(config.as_bytes());
+    }
+    let output = child.wait_with_output().map_err(HttpError::Spawn)?;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let failed = |message: String| HttpError::Failed {
+        url: url.to_owned(),
+        message,
+    };
+    let Some((response, status)) = text.rsplit_once(marker) else {
+        return Err(failed(
+            String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        ));
+    };
+    match status.trim().parse::<u16>() {
+        Ok(status) if status > 0 => Ok((status, response.to_owned())),
+        _ => Err(failed(
+            String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        )),
+    }
+}
+
+/// A value inside a double-quoted curl config string.
+fn quote(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}

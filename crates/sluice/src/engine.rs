@@ -1,0 +1,118 @@
+//! What `sluice run` and `sluice serve` share to run one workflow: the
+//! executor's run specification from the settings, and the upkeep of
+//! the cache afterwards.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Result;
+use indexmap::IndexMap;
+use sluice_exec::events::JobKey;
+use sluice_exec::job_groups::JobGroups;
+use sluice_exec::remote::RemoteStore;
+use sluice_exec::{Isolation, NativeActions, ReusedJob, RunSpec};
+use sluice_plan::Plan;
+use sluice_workflow::Workflow;
+
+use crate::config::Config;
+use crate::secrets;
+
+/// What every run of a command shares.
+pub struct EngineSetup<'a> {
+    /// Where the run's jobs start from: the repository, or a checkout of
+    /// the commit a server runs.
+    pub root: &'a Path,
+    pub config: &'a Config,
+    pub secrets: &'a IndexMap<String, String>,
+    pub remote: &'a Arc<RemoteStore>,
+    pub cache: Option<&'a Arc<sluice_cache::Cache>>,
+    /// Sluice's own executable (it re-runs itself as the watcher).
+    pub exe: &'a Path,
+}
+
+/// What is particular to one run.
+pub struct RunParts {
+    pub workflow: Workflow,
+    pub plan: Plan,
+    pub run_number: u64,
+    /// `--job`: these jobs and what they need; `None` for all.
+    pub selected_jobs: Option<std::collections::HashSet<String>>,
+    pub job_groups: Option<Arc<dyn JobGroups>>,
+    pub reused: IndexMap<JobKey, ReusedJob>,
+}
+
+pub fn spec(setup: &EngineSetup, run: RunParts) -> Result<RunSpec> {
+    let config = setup.config;
+    let run_id = sluice_exec::ids::numeric_id();
+    let tracking_prefix = format!("sluice_{run_id}");
+    let temp_root = sluice_exec::scratch::unpredictable_path(&std::env::temp_dir())?;
+    Ok(RunSpec {
+        workflow_path: run.plan.workflow.path.clone(),
+        workflow: run.workflow,
+        plan: run.plan,
+        run_number: run.run_number,
+        run_id,
+        workspace: setup.root.to_path_buf(),
+        isolation: if config.in_place {
+            Isolation::InPlace
+        } else {
+            Isolation::Snapshot
+        },
+        snapshot_exclude: vec![config.state_dir.clone()],
+        workspaces_dir: config.cache_dir.join("workspaces"),
+        temp_root,
+        tool_cache: config.cache_dir.join("tool-cache"),
+        container_engine: config.container_engine.clone(),
+        containers_on_host: config.containers_on_host,
+        toolchains: sluice_exec::toolchains::Toolchains {
+            root: config.cache_dir.join("toolchains"),
+            home: std::env::var_os("HOME").map(PathBuf::from),
+            tool_cache: config.cache_dir.join("tool-cache"),
+        },
+        secrets: setup.secrets.clone(),
+        vars: config.vars.clone(),
+        max_parallel_jobs: config.jobs,
+        grace: config.cancel_grace,
+        selected_jobs: run.selected_jobs,
+        base_env: base_env(),
+        tracking_prefix,
+        reaper_exe: Some(setup.exe.to_path_buf()),
+        remote: Some(Arc::clone(setup.remote)),
+        native_actions: NativeActions::new(
+            config.actions.native_default,
+            config.actions.native_overrides.clone(),
+        ),
+        cache: setup.cache.cloned(),
+        job_groups: run.job_groups,
+        reused: run.reused,
+    })
+}
+
+/// Keeps the cache within its limits after a run; cheap when nothing is due.
+pub fn keep_cache_in_bounds(config: &Config, cache: &sluice_cache::Cache) {
+    match cache.maybe_prune() {
+        // With the store's prune, job workspaces idle past the age limit go.
+        Ok(Some(_)) => {
+            // Their blobs go with the next prune.
+            sluice_exec::remove_expired_artifacts(cache);
+            sluice_exec::workspace::remove_idle_workspaces(
+                &config.cache_dir.join("workspaces"),
+                Some(config.cache_max_age),
+            );
+            sluice_exec::toolchains::remove_unused_toolchains(
+                &config.cache_dir.join("toolchains"),
+                config.cache_max_age,
+            );
+        }
+        Ok(None) => {}
+        Err(e) => eprintln!("warning: the cache could not be pruned: {e}"),
+    }
+}
+
+/// The environment steps start from: Sluice's own, as a self-hosted runner
+/// passes its environment on, minus the secrets handed to Sluice itself.
+fn base_env() -> Vec<(String, String)> {
+    std::env::vars()
+        .filter(|(k, _)| !k.starts_with(secrets::ENV_PREFIX))
+        .collect()
+}

@@ -45,11 +45,23 @@ fn log_of(served: &Served, number: u64, token: &str) -> String {
         .body
 }
 
+const DOCS: &str = "name: Docs
+on:
+  push:
+    paths: ['docs/**']
+jobs:
+  docs:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo docs
+";
+
 #[test]
 fn a_signed_push_runs_the_selected_workflows_at_the_pushed_commit() {
     let mut served = Served::new(&[
         (".github/workflows/ci.yml", CI),
         (".github/workflows/release.yml", RELEASE),
+        (".github/workflows/docs.yml", DOCS),
         ("version.txt", "one"),
     ]);
     served.start(&[]);
@@ -58,7 +70,11 @@ fn a_signed_push_runs_the_selected_workflows_at_the_pushed_commit() {
     let accepted = served.push_hook(&before, &after);
     assert_eq!(accepted.status, 202, "{}", accepted.body);
     let queued = accepted.json()["runs"].as_array().cloned().unwrap();
-    assert_eq!(queued.len(), 1, "only CI runs on main: {queued:?}");
+    assert_eq!(
+        queued.len(),
+        1,
+        "only CI runs on main, and docs/ did not change: {queued:?}"
+    );
     assert_eq!(queued[0]["workflow"], "CI");
     let run = served.wait_for(1, &token, &["success"]);
     assert_eq!(run["sha"], after.as_str());
@@ -73,6 +89,58 @@ fn a_signed_push_runs_the_selected_workflows_at_the_pushed_commit() {
         std::fs::read_to_string(served.server_repo().join("version.txt")).unwrap(),
         "one"
     );
+    // A push that changes docs/ runs Docs too (the range before..after).
+    let (before, after) = served.push(&[("docs/guide.md", "# Guide")], "docs");
+    let both = served.push_hook(&before, &after).json()["runs"].clone();
+    let names: Vec<&str> = both
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["workflow"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["CI", "Docs"]);
+}
+
+#[test]
+fn a_pull_request_runs_at_its_head_with_the_files_it_changes() {
+    let checks = "name: Checks
+on:
+  pull_request:
+    paths: ['src/**']
+jobs:
+  check:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          echo \"checking PR ${{ github.event.number }} ${{ github.head_ref }} into ${{ github.base_ref }}: $(cat src/lib.txt)\"
+";
+    let mut served = Served::new(&[
+        (".github/workflows/checks.yml", checks),
+        ("src/lib.txt", "v1"),
+    ]);
+    served.configure("public-reads = true\n");
+    served.start(&[]);
+    git(&served.work(), &["checkout", "-q", "-b", "feature"]);
+    let head = served.commit(&[("src/lib.txt", "v2")], "change src");
+    git(&served.work(), &["push", "-q", "origin", "feature"]);
+    let payload = |action: &str| {
+        json!({
+            "action": action, "number": 7,
+            "pull_request": {"number": 7, "head": {"sha": head, "ref": "feature"}, "base": {"ref": "main"}},
+        })
+    };
+    let opened = served.webhook("pull_request", &payload("opened"));
+    assert_eq!(opened.status, 202, "{}", opened.body);
+    // Reads are public here: no token needed.
+    let run = served.wait_for_public(1, &["success"]);
+    assert_eq!(run["sha"], head.as_str());
+    assert_eq!(run["ref"], "refs/pull/7/merge");
+    let log = served.get("/api/v1/runs/1/logs", None).body;
+    assert!(log.contains("checking PR 7 feature into main: v2"), "{log}");
+    let labelled = served.webhook("pull_request", &payload("labeled"));
+    assert_eq!(labelled.status, 202);
+    assert!(labelled.json()["ignored"].is_string(), "{}", labelled.body);
+    assert_eq!(served.post("/api/v1/dispatch", None, &json!({"workflow": "checks.yml"})).status, 401, "writes still need a token");
 }
 
 #[test]

@@ -238,11 +238,20 @@ impl Served {
         out.stdout.trim().to_string()
     }
 
+    /// [`Served::wait_for`] on a server whose reads are public.
+    pub fn wait_for_public(&self, number: u64, statuses: &[&str]) -> serde_json::Value {
+        self.wait_for_with(number, None, statuses)
+    }
+
     /// Waits for run `number` to reach one of `statuses`; its JSON.
     pub fn wait_for(&self, number: u64, token: &str, statuses: &[&str]) -> serde_json::Value {
+        self.wait_for_with(number, Some(token), statuses)
+    }
+
+    fn wait_for_with(&self, number: u64, token: Option<&str>, statuses: &[&str]) -> serde_json::Value {
         let mut last = serde_json::Value::Null;
         let reached = eventually(90, || {
-            let response = self.get(&format!("/api/v1/runs/{number}"), Some(token));
+            let response = self.get(&format!("/api/v1/runs/{number}"), token);
             if response.status != 200 {
                 return false;
             }

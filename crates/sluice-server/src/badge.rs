@@ -69,6 +69,7 @@ mod tests {
     #[test]
     fn badges_say_the_state_and_escape_the_label() {
         let passing = svg("CI", BadgeState::of(Some(Status::Success)));
+        insta::assert_snapshot!("passing_badge", passing);
         assert!(passing.contains(">passing<") && passing.contains("#2da44e"));
         let odd = svg("<script>&", BadgeState::of(None));
         assert!(odd.contains("&lt;script&gt;&amp;") && !odd.contains("<script>"));

@@ -128,6 +128,7 @@ mod tests {
             cache_hits: 3,
         };
         let text = render(&metrics);
+        insta::assert_snapshot!("metrics_text", text);
         assert!(text.contains("sluice_runs_total{workflow=\"C\\\"I\",status=\"success\"} 2"));
         assert!(text.contains("sluice_job_duration_seconds_bucket{le=\"5\"} 2"));
         assert!(text.contains("sluice_job_duration_seconds_bucket{le=\"+Inf\"} 3"));

@@ -81,7 +81,7 @@ fn reason(target: &NotifyTarget, status: Status, previous: Option<Status>) -> Op
 }
 
 fn deliver(shared: &Shared, target: &NotifyTarget, run: &RunSummary, reason: &str) {
-    let body = message(shared, target, run, reason).to_string();
+    let body = message(shared.config.public_url.as_deref(), target, run, reason).to_string();
     let mut wait = target.backoff;
     let mut record = NotificationRecord {
         target: label(target),
@@ -126,16 +126,13 @@ fn deliver(shared: &Shared, target: &NotifyTarget, run: &RunSummary, reason: &st
 
 /// The message body.
 fn message(
-    shared: &Shared,
+    public_url: Option<&str>,
     target: &NotifyTarget,
     run: &RunSummary,
     reason: &str,
 ) -> serde_json::Value {
-    let link = shared
-        .config
-        .public_url
-        .as_ref()
-        .map(|base| format!("{}/api/v1/runs/{}", base.trim_end_matches('/'), run.number));
+    let link =
+        public_url.map(|base| format!("{}/api/v1/runs/{}", base.trim_end_matches('/'), run.number));
     let branch = run
         .git_ref
         .strip_prefix("refs/heads/")
@@ -252,6 +249,38 @@ mod tests {
         assert_eq!(
             reason(&always, Status::Interrupted, None),
             Some("interrupted")
+        );
+    }
+
+    fn run() -> RunSummary {
+        RunSummary {
+            number: 12,
+            repository: "/srv/app".into(),
+            workflow: "CI".into(),
+            workflow_path: ".github/workflows/ci.yml".into(),
+            event: "push".into(),
+            git_ref: "refs/heads/main".into(),
+            sha: "5cd7d65e2c55848edbc4d5ebaca829c246ed67d1".into(),
+            status: Status::Failure,
+            queued_at: 1_796_309_490_000,
+            started_at: Some(1_796_309_490_120),
+            finished_at: Some(1_796_309_492_410),
+            duration_ms: Some(2290),
+            exit_code: Some(1),
+        }
+    }
+
+    #[test]
+    fn message_bodies_are_pinned() {
+        let mut json = target(&[NotifyOn::Failure]);
+        json.format = NotifyFormat::Json;
+        insta::assert_json_snapshot!(
+            "json_body",
+            message(Some("https://ci.example.com/"), &json, &run(), "failure")
+        );
+        insta::assert_json_snapshot!(
+            "slack_body",
+            message(None, &target(&[NotifyOn::Failure]), &run(), "failure")
         );
     }
 

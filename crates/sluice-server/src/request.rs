@@ -43,6 +43,35 @@ pub struct RunRequest {
     pub rerun: Option<Rerun>,
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stored_request_is_pinned_and_reads_back() {
+        let request = RunRequest {
+            version: REQUEST_FORMAT_VERSION,
+            workflow_path: ".github/workflows/ci.yml".into(),
+            event: "push".into(),
+            git_ref: "refs/heads/main".into(),
+            sha: "5cd7d65e2c55848edbc4d5ebaca829c246ed67d1".into(),
+            before: Some("1111111111111111111111111111111111111111".into()),
+            changed_files: Some(vec!["src/lib.rs".into()]),
+            base_ref: None,
+            head_ref: None,
+            inputs: IndexMap::new(),
+            payload: serde_json::json!({"ref": "refs/heads/main"}),
+            rerun: Some(Rerun {
+                of: 11,
+                failed_only: true,
+            }),
+        };
+        insta::assert_json_snapshot!("run_request", request);
+        let text = serde_json::to_string(&request).unwrap();
+        assert_eq!(serde_json::from_str::<RunRequest>(&text).unwrap(), request);
+    }
+}
+
 /// A run that repeats another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rerun {

@@ -140,7 +140,13 @@ jobs:
     let labelled = served.webhook("pull_request", &payload("labeled"));
     assert_eq!(labelled.status, 202);
     assert!(labelled.json()["ignored"].is_string(), "{}", labelled.body);
-    assert_eq!(served.post("/api/v1/dispatch", None, &json!({"workflow": "checks.yml"})).status, 401, "writes still need a token");
+    assert_eq!(
+        served
+            .post("/api/v1/dispatch", None, &json!({"workflow": "checks.yml"}))
+            .status,
+        401,
+        "writes still need a token"
+    );
 }
 
 #[test]
@@ -659,4 +665,73 @@ jobs:
     let again = served.post("/api/v1/runs/3/cancel", Some(&token), &json!({}));
     assert_eq!(again.status, 409);
     let _ = git(&served.work(), &["status"]);
+}
+
+#[test]
+fn artifacts_are_listed_and_downloaded_as_a_tar_archive() {
+    let workflow = "name: Build
+on: workflow_dispatch
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - run: mkdir -p out/sub && echo binary > out/app && echo notes > out/sub/notes.txt
+      - uses: actions/upload-artifact@v4
+        with:
+          name: app
+          path: out
+";
+    let mut served = Served::new(&[(".github/workflows/build.yml", workflow)]);
+    served.start(&[]);
+    let token = served.token("reader");
+    served.post(
+        "/api/v1/dispatch",
+        Some(&token),
+        &json!({"workflow": "build.yml"}),
+    );
+    served.wait_for(1, &token, &["success"]);
+    let listed = served.get("/api/v1/runs/1/artifacts", Some(&token)).json();
+    assert_eq!(listed["artifacts"][0]["name"], "app", "{listed}");
+    assert_eq!(listed["artifacts"][0]["files"], 2);
+    let tar = served.get("/api/v1/runs/1/artifacts/app", Some(&token));
+    assert_eq!(tar.status, 200);
+    assert!(tar.headers.contains("application/x-tar"), "{}", tar.headers);
+    let archive = served.root().join("app.tar");
+    // The body is binary; the test client keeps it as text, which a tar of
+    // ASCII files survives.
+    std::fs::write(&archive, tar.body.as_bytes()).unwrap();
+    let listing = std::process::Command::new("tar")
+        .arg("-tf")
+        .arg(&archive)
+        .output()
+        .unwrap();
+    let names = String::from_utf8_lossy(&listing.stdout);
+    assert!(
+        names.contains("./app") && names.contains("./sub/notes.txt"),
+        "{names}"
+    );
+    let missing = served.get("/api/v1/runs/1/artifacts/nope", Some(&token));
+    assert_eq!(missing.status, 404, "{}", missing.body);
+}
+
+#[test]
+fn a_post_commit_hook_in_a_served_clone_runs_each_commit() {
+    let mut served = Served::new(&[(".github/workflows/ci.yml", CI), ("version.txt", "one")]);
+    served.start(&[]);
+    let token = served.token("reader");
+    let url = served.url();
+    // The server's own clone is where this team commits.
+    let clone = served.server_repo();
+    for (key, value) in [("user.name", "Dev"), ("user.email", "dev@example.invalid")] {
+        git(&clone, &["config", key, value]);
+    }
+    let installed =
+        crate::support::sluice_in(&clone, &["hook", "install", "--local", "--server", &url]);
+    installed.assert_code(0);
+    std::fs::write(clone.join("version.txt"), "committed").unwrap();
+    git(&clone, &["commit", "-q", "-am", "local work"]);
+    let head = git(&clone, &["rev-parse", "HEAD"]);
+    let run = served.wait_for(1, &token, &["success"]);
+    assert_eq!(run["sha"], head.as_str());
+    assert!(log_of(&served, 1, &token).contains("from committed"));
 }

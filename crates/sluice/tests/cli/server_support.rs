@@ -248,7 +248,12 @@ impl Served {
         self.wait_for_with(number, Some(token), statuses)
     }
 
-    fn wait_for_with(&self, number: u64, token: Option<&str>, statuses: &[&str]) -> serde_json::Value {
+    fn wait_for_with(
+        &self,
+        number: u64,
+        token: Option<&str>,
+        statuses: &[&str],
+    ) -> serde_json::Value {
         let mut last = serde_json::Value::Null;
         let reached = eventually(90, || {
             let response = self.get(&format!("/api/v1/runs/{number}"), token);

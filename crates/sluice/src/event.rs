@@ -74,7 +74,8 @@ pub fn build(
     })
 }
 
-fn parse_inputs(raw: &[String]) -> Result<IndexMap<String, String>> {
+/// `--input KEY=VALUE` flags.
+pub fn parse_inputs(raw: &[String]) -> Result<IndexMap<String, String>> {
     let mut inputs = IndexMap::new();
     for item in raw {
         let Some((key, value)) = item.split_once('=') else {

@@ -12,7 +12,7 @@ use crate::cli::{Cli, ColorChoice, Command, DispatchArgs};
 use crate::exit::ExitStatus;
 
 pub fn dispatch(cwd: &Path, args: &DispatchArgs, color: ColorChoice) -> Result<ExitStatus> {
-    let inputs = parse_inputs(&args.inputs)?;
+    let inputs = crate::event::parse_inputs(&args.inputs)?;
     match &args.server {
         Some(server) => on_server(server, args, &inputs),
         None => here(cwd, args, color),
@@ -69,18 +69,4 @@ fn on_server(
         ));
     }
     Ok(ExitStatus::Success)
-}
-
-fn parse_inputs(raw: &[String]) -> Result<IndexMap<String, String>> {
-    let mut inputs = IndexMap::new();
-    for item in raw {
-        let Some((key, value)) = item.split_once('=') else {
-            bail!("--input '{item}' must have the form KEY=VALUE");
-        };
-        if key.is_empty() {
-            bail!("--input '{item}' has an empty name");
-        }
-        inputs.insert(key.to_string(), value.to_string());
-    }
-    Ok(inputs)
 }

@@ -8,9 +8,9 @@ use std::time::Duration;
 use anyhow::Result;
 use sluice_store::{LogLine, Status, TailCursor};
 
+use super::history::LogPrinter;
 use crate::cli::{ColorChoice, LogsArgs};
 use crate::exit::ExitStatus;
-use crate::terminal_text::inert;
 
 /// How often the history is read for new lines.
 const POLL: Duration = Duration::from_millis(200);
@@ -21,21 +21,16 @@ pub fn follow(cwd: &Path, args: &LogsArgs, color_choice: ColorChoice) -> Result<
     let number = history.resolve_run(&args.run)?;
     let store = history.store();
     let mut cursor = TailCursor::default();
-    let mut current: Option<(String, Option<usize>)> = None;
+    let mut printer = LogPrinter {
+        headers: true,
+        color,
+        current: None,
+    };
     loop {
         let tail = store.log_tail(history.repository(), number, &mut cursor)?;
         let wanted = |line: &&LogLine| line.is_of(args.job.as_deref(), args.step.as_deref());
         for line in tail.lines.iter().filter(wanted) {
-            let place = (line.job.to_string(), line.step);
-            if current.as_ref() != Some(&place) {
-                let header = match &line.step_name {
-                    Some(step) => format!("── {} › {step}", line.job_name),
-                    None => format!("── {}", line.job_name),
-                };
-                crate::output::line(&inert(&header, color));
-                current = Some(place);
-            }
-            crate::output::line(&inert(&line.text, color));
+            printer.print(line);
         }
         if tail.over {
             break;

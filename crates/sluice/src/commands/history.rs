@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use sluice_store::timestamp::format_rfc3339_seconds;
-use sluice_store::{JobSelector, LogFilter, RunQuery, Status, StepSelector};
+use sluice_store::{JobSelector, LogFilter, LogLine, RunQuery, Status, StepSelector};
 
 use crate::cli::{ColorChoice, LogsArgs, RunsArgs, ShowArgs};
 use crate::config::{Config, Overrides};
@@ -275,20 +275,38 @@ pub fn logs(cwd: &Path, args: &LogsArgs, color_choice: ColorChoice) -> Result<Ex
     let lines = history
         .store()
         .logs(history.repository(), number, &filter)?;
-    let several_jobs = args.job.is_none();
-    let mut current: Option<(sluice_events::JobKey, Option<usize>)> = None;
+    let mut printer = LogPrinter {
+        headers: args.job.is_none() || args.step.is_none(),
+        color,
+        current: None,
+    };
     for line in &lines {
+        printer.print(line);
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Prints log lines, each job's and step's under a header line.
+pub(crate) struct LogPrinter {
+    /// Whether headers are printed at all (not for one step's lines).
+    pub headers: bool,
+    pub color: bool,
+    /// The job and step of the last line printed.
+    pub current: Option<(sluice_events::JobKey, Option<usize>)>,
+}
+
+impl LogPrinter {
+    pub fn print(&mut self, line: &LogLine) {
         let place = (line.job.clone(), line.step);
-        if current.as_ref() != Some(&place) && (several_jobs || args.step.is_none()) {
+        if self.headers && self.current.as_ref() != Some(&place) {
             let header = match &line.step_name {
                 Some(step) => format!("── {} › {step}", line.job_name),
                 None => format!("── {}", line.job_name),
             };
-            crate::output::line(&inert(&header, color));
-            current = Some(place);
+            crate::output::line(&inert(&header, self.color));
+            self.current = Some(place);
         }
         // What steps printed goes to a terminal only rendered inert.
-        crate::output::line(&inert(&line.text, color));
+        crate::output::line(&inert(&line.text, self.color));
     }
-    Ok(ExitStatus::Success)
 }

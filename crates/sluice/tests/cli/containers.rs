@@ -389,3 +389,51 @@ jobs:
         ])
         .output();
 }
+
+#[test]
+fn a_remote_docker_action_is_fetched_from_the_git_server_built_and_run() {
+    if !engine_ready() {
+        return;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    let server = crate::git_server::GitServer::start(&scratch.path().join("srv"), &[], None);
+    server.repository(
+        "acme/shout",
+        &[
+            (
+                "action.yml",
+                "name: shout\ninputs:\n  word: {required: true}\nruns:\n  using: docker\n  image: Dockerfile\n  args: [\"${{ inputs.word }}\"]\n",
+            ),
+            (
+                "Dockerfile",
+                &format!("FROM {BUSYBOX}\nCOPY shout.sh /shout.sh\nENTRYPOINT [\"/bin/sh\", \"/shout.sh\"]\n"),
+            ),
+            ("shout.sh", "echo \"shouting $1 in a container\"\n"),
+        ],
+        &["v1"],
+    );
+    let repo = TestRepo::new();
+    repo.workflow(
+        "ci.yml",
+        "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: acme/shout@v1\n        with: {word: hello}\n",
+    )
+    .commit("first");
+    let out = repo.sluice_env(
+        &["run", "ci", "--json"],
+        &[("SLUICE_ACTIONS_SERVER", &server.url())],
+    );
+    out.assert_code(0);
+    let events: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let lines = job_lines(&events, "a").join("\n");
+    assert!(lines.contains("shouting hello in a container"), "{lines}");
+    let resolved: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| e["type"] == "action_resolved")
+        .collect();
+    assert_eq!(resolved.len(), 1);
+    assert_eq!(resolved[0]["uses"], "acme/shout@v1");
+}

@@ -12,7 +12,6 @@ pub mod events;
 pub mod file_commands;
 pub mod git;
 pub mod hash_files;
-pub mod http_client;
 pub mod ids;
 mod job;
 mod job_container;

@@ -15,6 +15,7 @@
 mod api;
 mod auth;
 mod badge;
+pub mod client;
 mod config;
 mod error;
 mod intake;

@@ -54,7 +54,7 @@ fn on_server(
         .clone()
         .or_else(|| std::env::var("SLUICE_TOKEN").ok().filter(|t| !t.is_empty()));
     let (status, response) =
-        sluice_exec::http_client::post_json(&url, token.as_deref(), &body.to_string())?;
+        sluice_server::client::post_json(&url, token.as_deref(), &body.to_string())?;
     let answer: serde_json::Value = serde_json::from_str(&response).unwrap_or_default();
     if !(200..300).contains(&status) {
         let message = answer["error"].as_str().unwrap_or(response.trim());

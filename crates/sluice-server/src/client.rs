@@ -1,7 +1,9 @@
-//! Requests to a Sluice server from the command line (`sluice dispatch
-//! --server`), made with `curl`, as Sluice's downloads are: the token
-//! travels in a header on its standard input's config, never on a
-//! command line another user could read.
+//! The client side of the API: requests to a Sluice server from the
+//! command line (`sluice dispatch --server`), here so that all of
+//! Sluice's HTTP is in this crate. Made with `curl` (TLS included, as the
+//! notifier's deliveries are): the token travels in a header of the
+//! configuration curl reads on its standard input, never on a command
+//! line another user could read.
 
 use std::io::Write;
 use std::process::{Command, Stdio};

@@ -12,13 +12,26 @@ use std::process::{Command, Stdio};
 pub enum HttpError {
     #[error("cannot run curl (is it installed?): {0}")]
     Spawn(std::io::Error),
-    #[error("{url}: {message}")]
-    Failed { url: String, message: String },
+    /// What curl said (it names hosts, never a URL's path).
+    #[error("{0}")]
+    Failed(String),
 }
 
 /// POSTs `body` (JSON) to `url`, with `token` as a bearer token; the
 /// status and the response's body.
 pub fn post_json(url: &str, token: Option<&str>, body: &str) -> Result<(u16, String), HttpError> {
+    post(url, token, body, 30)
+}
+
+/// [`post_json`], giving up after `timeout_seconds`. The URL too goes
+/// through curl's standard input: a webhook URL's path is often its
+/// credential.
+pub fn post(
+    url: &str,
+    token: Option<&str>,
+    body: &str,
+    timeout_seconds: u64,
+) -> Result<(u16, String), HttpError> {
     let marker = "\n--sluice-status:";
     // curl reads its options from standard input (`--config -`), so the
     // token never appears in the process list; the body follows from a pipe.
@@ -41,7 +54,7 @@ pub fn post_json(url: &str, token: Option<&str>, body: &str) -> Result<(u16, Str
             "--silent",
             "--show-error",
             "--max-time",
-            "30",
+            &timeout_seconds.to_string(),
             "--config",
             "-",
         ])
@@ -55,10 +68,7 @@ pub fn post_json(url: &str, token: Option<&str>, body: &str) -> Result<(u16, Str
     }
     let output = child.wait_with_output().map_err(HttpError::Spawn)?;
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    let failed = |message: String| HttpError::Failed {
-        url: url.to_owned(),
-        message,
-    };
+    let failed = HttpError::Failed;
     let Some((response, status)) = text.rsplit_once(marker) else {
         return Err(failed(
             String::from_utf8_lossy(&output.stderr).trim().to_owned(),

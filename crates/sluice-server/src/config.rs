@@ -28,6 +28,17 @@ pub struct ServerConfig {
     pub notify: Vec<NotifyTarget>,
     /// Where the server tells people to look (links in notifications).
     pub public_url: Option<String>,
+    /// What pull requests from forks do.
+    pub fork_pull_requests: ForkPolicy,
+}
+
+/// What a pull request from a fork does. Its code would run on this
+/// machine, natively: by default it does not run at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForkPolicy {
+    Refuse,
+    /// Run, as GitHub does, with no secrets and a minimal environment.
+    RunWithoutSecrets,
 }
 
 /// A `[[notify]]` entry.

@@ -34,7 +34,7 @@ use std::sync::Arc;
 use sluice_store::History;
 
 pub use auth::{new_token, token_digest};
-pub use config::{NotifyFormat, NotifyOn, NotifyTarget, ServerConfig};
+pub use config::{ForkPolicy, NotifyFormat, NotifyOn, NotifyTarget, ServerConfig};
 pub use error::{ApiError, ServerError};
 pub use intake::QueuedRun;
 pub use pipelines::{PipelineError, Pipelines, PlannedRun, Schedule, Trigger};
@@ -96,25 +96,11 @@ pub fn serve(
     served.map_err(|source| ServerError::Listen { address, source })
 }
 
-/// Runs the last server was running when it died, queued again.
+/// Runs a server was running when it died, queued again (whoever
+/// recovered them: the history marks each one queued again once).
 fn requeue_interrupted(config: &ServerConfig, history: &History) -> Result<(), ServerError> {
-    for run in history.recovered_on_open() {
-        if run.repository != config.repository {
-            continue;
-        }
-        let Some(request) = history.run_request(&config.repository, run.number)? else {
-            continue;
-        };
-        let queued = history.requeue(
-            &config.repository,
-            run.number,
-            &request,
-            sluice_store::timestamp::now_ms(),
-        )?;
-        eprintln!(
-            "sluice serve: run #{} was cut off; it is queued again as run #{}",
-            run.number, queued.number
-        );
+    for (number, again) in history.requeue_interrupted(&config.repository)? {
+        eprintln!("sluice serve: run #{number} was cut off; it is queued again as run #{again}");
     }
     Ok(())
 }

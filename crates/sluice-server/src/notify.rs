@@ -5,8 +5,6 @@
 //! run. Sent with `curl` (HTTPS included), on a thread of its own, so a
 //! slow receiver holds up no run.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -174,30 +172,9 @@ fn message(
 
 /// POSTs `body`; the HTTP status, or why there was none.
 fn post(url: &str, body: &str) -> Result<u16, String> {
-    let mut child = Command::new("curl")
-        .args(["--silent", "--show-error", "--output", "/dev/null"])
-        .args(["--write-out", "%{http_code}"])
-        .args(["--max-time", &ATTEMPT_TIMEOUT.as_secs().to_string()])
-        .args(["--header", "Content-Type: application/json"])
-        .args(["--data-binary", "@-", "--url", url])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run curl (is it installed?): {e}"))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        let _ = stdin.write_all(body.as_bytes());
-    }
-    let output = child
-        .wait_with_output()
-        .map_err(|e| format!("curl failed: {e}"))?;
-    let status = String::from_utf8_lossy(&output.stdout)
-        .trim()
-        .parse::<u16>();
-    match status {
-        Ok(status) if status > 0 => Ok(status),
-        _ => Err(String::from_utf8_lossy(&output.stderr).trim().to_owned()),
-    }
+    crate::client::post(url, None, body, ATTEMPT_TIMEOUT.as_secs())
+        .map(|(status, _)| status)
+        .map_err(|e| e.to_string())
 }
 
 /// The target as recorded: its name and the URL's origin only (a

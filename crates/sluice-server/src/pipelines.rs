@@ -28,6 +28,9 @@ pub enum Trigger {
         head_sha: String,
         base_ref: String,
         head_ref: String,
+        /// The head is in another repository (a fork): its code is not
+        /// the team's, and runs without secrets, if at all.
+        from_fork: bool,
         payload: Json,
     },
     /// A person asked for a workflow (`sluice dispatch`, the API).

@@ -41,6 +41,10 @@ pub struct RunRequest {
     /// For a re-run: the run it repeats.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rerun: Option<Rerun>,
+    /// Code from outside the team (a fork's pull request): it runs with
+    /// no secrets and only a minimal environment.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub untrusted: bool,
 }
 
 #[cfg(test)]
@@ -65,6 +69,7 @@ mod tests {
                 of: 11,
                 failed_only: true,
             }),
+            untrusted: false,
         };
         insta::assert_json_snapshot!("run_request", request);
         let text = serde_json::to_string(&request).unwrap();

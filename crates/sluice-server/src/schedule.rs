@@ -76,10 +76,21 @@ fn fire_due(shared: &Shared, minute: u64) {
                     );
                 }
             }
-            Err(error) => eprintln!(
-                "sluice serve: schedule '{}' of {} could not queue a run: {error}",
-                schedule.cron, schedule.workflow_path
-            ),
+            Err(error) => {
+                eprintln!(
+                    "sluice serve: schedule '{}' of {} could not queue a run: {error}",
+                    schedule.cron, schedule.workflow_path
+                );
+                // Not fired after all: the next look (or server) tries again.
+                let _ = shared.histories.with(|history| {
+                    Ok(history.clear_schedule_mark(
+                        &shared.config.repository,
+                        &schedule.workflow_path,
+                        &schedule.cron,
+                        minute,
+                    )?)
+                });
+            }
         }
     }
 }

@@ -26,6 +26,9 @@ pub(crate) struct Shared {
     pub planning: tokio::sync::Semaphore,
 }
 
+/// History connections kept open between requests.
+const MAX_IDLE_HISTORIES: usize = 8;
+
 /// Most triggers planned at once; more are refused with 429.
 pub(crate) const MAX_PLANNING: usize = 8;
 
@@ -81,10 +84,11 @@ impl HistoryPool {
             None => self.open_another()?,
         };
         let result = body(&history);
-        self.idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(history);
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        // A burst opens connections; only a few are kept for the next.
+        if idle.len() < MAX_IDLE_HISTORIES {
+            idle.push(history);
+        }
         result
     }
 

@@ -89,12 +89,21 @@ fn pull_request(payload: Json) -> Result<Delivery, WebhookError> {
         text(&pr["base"], "ref", "pull_request.base.ref")?,
         "pull_request.base.ref",
     )?;
+    // A head whose repository is another (or gone) is a fork's.
+    let head_repo = pr["head"]["repo"]["full_name"].as_str();
+    let base_repo = pr["base"]["repo"]["full_name"].as_str();
+    let from_fork = match (head_repo, base_repo) {
+        (Some(head), Some(base)) => !head.eq_ignore_ascii_case(base),
+        (None, Some(_)) => true,
+        _ => false,
+    };
     Ok(Delivery::Trigger(Trigger::PullRequest {
         action,
         number,
         head_sha,
         base_ref,
         head_ref,
+        from_fork,
         payload,
     }))
 }

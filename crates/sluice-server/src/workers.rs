@@ -16,6 +16,10 @@ use crate::state::Shared;
 /// seen at the latest after this).
 const IDLE_WAIT: Duration = Duration::from_secs(1);
 
+/// How often an idle worker looks for runs whose process died (another
+/// server's, a `sluice run`'s): they would hold their groups for ever.
+const RECOVERY_INTERVAL: Duration = Duration::from_secs(5);
+
 pub(crate) fn start(
     shared: &Arc<Shared>,
 ) -> Result<Vec<std::thread::JoinHandle<()>>, std::io::Error> {
@@ -30,14 +34,27 @@ pub(crate) fn start(
 }
 
 fn work(shared: &Arc<Shared>) {
+    let mut last_recovery = std::time::Instant::now();
     while !shared.shutdown.is_cancelled() {
         let seen = shared.work.current();
         let claimed = shared
             .histories
             .with(|history| Ok(history.claim_next(&shared.config.repository)?));
         match claimed {
+            Ok(Some(run)) if shared.shutdown.is_cancelled() => {
+                // Taken as the server stops: back in the queue for later.
+                release(shared, &run);
+            }
             Ok(Some(run)) => run_one(shared, &run),
-            Ok(None) => shared.work.wait_after(seen, IDLE_WAIT),
+            Ok(None) => {
+                if last_recovery.elapsed() >= RECOVERY_INTERVAL {
+                    last_recovery = std::time::Instant::now();
+                    let _ = shared
+                        .histories
+                        .with(|history| Ok(history.recover_interrupted()?));
+                }
+                shared.work.wait_after(seen, IDLE_WAIT)
+            }
             Err(error) => {
                 eprintln!("sluice serve: cannot take a queued run: {error}");
                 shared.work.wait_after(seen, IDLE_WAIT);
@@ -54,6 +71,10 @@ fn run_one(shared: &Arc<Shared>, run: &ClaimedRun) {
         Ok(recorder) => recorder,
         Err(error) => {
             eprintln!("sluice serve: cannot record run #{}: {error}", run.number);
+            // It must not hold its group while this live server owns it.
+            let _ = shared
+                .histories
+                .with(|history| Ok(history.abandon(run.run_id)?));
             return;
         }
     };
@@ -95,6 +116,13 @@ fn run_one(shared: &Arc<Shared>, run: &ClaimedRun) {
         );
     }
     crate::notify::after_run(shared, run);
+}
+
+/// Puts a run taken as the server stops back in the queue.
+fn release(shared: &Shared, run: &ClaimedRun) {
+    let _ = shared
+        .histories
+        .with(|history| Ok(history.release(run.run_id)?));
 }
 
 fn read_request(run: &ClaimedRun) -> Result<RunRequest, String> {

@@ -143,6 +143,8 @@ pub(crate) fn store_chunk(
 
 /// The decoded lines of one chunk.
 pub(crate) struct Chunk {
+    /// The spool file it was imported from (unique within the run).
+    pub(crate) spool_name: String,
     pub(crate) job: String,
     pub(crate) step: Option<usize>,
     pub(crate) records: Vec<Record>,
@@ -182,7 +184,7 @@ fn read_chunks_where(
     let mut statement = db
         .conn()
         .prepare_cached(
-            "SELECT job_key, step_index, format, data FROM logs
+            "SELECT job_key, step_index, format, data, spool_name FROM logs
              WHERE run_id = ?1 AND id > ?2 ORDER BY id",
         )
         .map_err(|e| db.error("read logs", e))?;
@@ -206,7 +208,13 @@ fn read_chunks_where(
         let bytes = zstd::stream::decode_all(&data[..])
             .map_err(|error| corrupt(&job, format!("cannot decompress: {error}")))?;
         let records = log_record::decode_all(&bytes).map_err(|reason| corrupt(&job, reason))?;
-        chunks.push(Chunk { job, step, records });
+        let spool_name: String = row.get(4).map_err(|e| db.error("read logs", e))?;
+        chunks.push(Chunk {
+            spool_name,
+            job,
+            step,
+            records,
+        });
     }
     Ok(chunks)
 }

@@ -2,7 +2,7 @@
 //! of finished steps come from the database, those of running steps from
 //! their spool files, each line once, in the order the run emitted them.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -19,15 +19,24 @@ use crate::spool;
 use crate::status::Status;
 
 /// Where a reader of a run's log has got to. Start with the default.
+///
+/// A step's lines are read from its spool file while it runs and again
+/// from its stored chunk once it ends; within one file (and its chunk)
+/// lines come in emission order, so the highest line number read from
+/// each file is all it takes to hand each line out once. The cursor's
+/// size grows with the number of steps, not of lines.
 #[derive(Debug, Clone, Default)]
 pub struct TailCursor {
     /// The last stored chunk read.
     last_chunk: i64,
-    /// Lines already handed out (by their sequence number): a step's lines
-    /// are read from its spool file and again from its stored chunk.
-    seen: HashSet<u64>,
-    /// How far each spool file was read.
-    spool_offsets: HashMap<String, u64>,
+    /// By spool file: how far it was read, and its last line's number.
+    files: HashMap<String, FileProgress>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct FileProgress {
+    offset: u64,
+    last_seq: Option<u64>,
 }
 
 /// What is new in a run's log.
@@ -56,7 +65,6 @@ impl History {
             records.extend(read_new_chunks(db, run_id, cursor)?);
             job_and_step_names(db, run_id)
         })?;
-        records.retain(|(_, _, record)| cursor.seen.insert(record.seq));
         records.sort_by_key(|(_, _, record)| record.seq);
         let lines = records
             .into_iter()
@@ -111,10 +119,15 @@ fn read_spooled(
         let Ok(Some(spooled)) = spool::open_spool(&path) else {
             continue;
         };
-        let start = *cursor
-            .spool_offsets
+        let progress = cursor
+            .files
             .get(&spooled.name)
-            .unwrap_or(&spooled.body_offset);
+            .copied()
+            .unwrap_or(FileProgress {
+                offset: spooled.body_offset,
+                last_seq: None,
+            });
+        let start = progress.offset.max(spooled.body_offset);
         let Ok(bytes) = read_from(&path, start) else {
             continue;
         };
@@ -127,9 +140,13 @@ fn read_spooled(
         let Ok(records) = log_record::decode_all(valid) else {
             continue;
         };
-        cursor
-            .spool_offsets
-            .insert(spooled.name.clone(), start + summary.valid_len);
+        cursor.files.insert(
+            spooled.name.clone(),
+            FileProgress {
+                offset: start + summary.valid_len,
+                last_seq: records.last().map(|r| r.seq).or(progress.last_seq),
+            },
+        );
         let target = spooled.target;
         found.extend(
             records
@@ -167,16 +184,20 @@ fn read_new_chunks(
     }
     let chunks = log_store::read_chunks_after(db, run_id, cursor.last_chunk)?;
     cursor.last_chunk = newest;
-    Ok(chunks
-        .into_iter()
-        .flat_map(|chunk| {
-            let (job, step) = (chunk.job, chunk.step);
+    let mut found = Vec::new();
+    for chunk in chunks {
+        // Lines already read from the chunk's spool file are not read again.
+        let read_up_to = cursor.files.get(&chunk.spool_name).and_then(|f| f.last_seq);
+        let (job, step) = (chunk.job, chunk.step);
+        found.extend(
             chunk
                 .records
                 .into_iter()
-                .map(move |record| (job.clone(), step, record))
-        })
-        .collect())
+                .filter(|record| read_up_to.is_none_or(|last| record.seq > last))
+                .map(|record| (job.clone(), step, record)),
+        );
+    }
+    Ok(found)
 }
 
 /// Display names of the run's jobs and steps.

@@ -107,52 +107,193 @@ impl History {
     /// Numbers a run and queues it (see the module documentation for what
     /// its group does to the others).
     pub fn enqueue(&self, run: &QueueRequest) -> Result<Queued, StoreError> {
-        let owner = match run.starter {
-            Starter::AnyServer => None,
-            Starter::ThisProcess => Some(ProcessIdentity::current()),
-        };
-        self.db.write("queue a run", |db| {
-            let number = next_number(db, &run.repository)?;
-            let (replaced, cancelling) = match &run.concurrency {
-                Some(membership) => make_room(db, &run.repository, membership)?,
-                None => (Vec::new(), Vec::new()),
-            };
-            db.conn()
-                .execute(
-                    "INSERT INTO runs (repository, number, workflow, workflow_path, event, git_ref,
-                                       sha, status, queued_at, owner_pid, owner_start_ticks,
-                                       owner_boot_id, owner_pid_namespace, request,
-                                       concurrency_group, cancel_in_progress)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-                    params![
-                        run.repository,
-                        number as i64,
-                        run.workflow,
-                        run.workflow_path,
-                        run.event,
-                        run.git_ref,
-                        run.sha,
-                        Status::Queued,
-                        run.queued_at as i64,
-                        owner.as_ref().map(|o| o.pid),
-                        owner.as_ref().and_then(|o| o.start_ticks).map(|t| t as i64),
-                        owner.as_ref().and_then(|o| o.boot_id.clone()),
-                        owner.as_ref().and_then(|o| o.pid_namespace.clone()),
-                        run.request,
-                        run.concurrency.as_ref().map(|m| &m.group),
-                        run.concurrency.as_ref().is_some_and(|m| m.cancel_in_progress),
-                    ],
+        self.db.write("queue a run", |db| enqueue_in(db, run))
+    }
+
+    /// Queues again, for any server, every interrupted run of `repository`
+    /// that a server was running (it has a request) and that was not
+    /// queued again before; marks each with its successor, in the same
+    /// transaction, so that whoever recovered it, it is queued once.
+    pub fn requeue_interrupted(&self, repository: &str) -> Result<Vec<(u64, u64)>, StoreError> {
+        self.db.write("queue interrupted runs again", |db| {
+            let numbers: Vec<i64> = db
+                .conn()
+                .prepare(
+                    "SELECT number FROM runs
+                     WHERE repository = ?1 AND status = 'interrupted'
+                       AND request IS NOT NULL AND requeued_as IS NULL
+                     ORDER BY number",
                 )
-                .map_err(|e| db.error("insert a queued run", e))?;
-            Ok(Queued {
-                run_id: db.conn().last_insert_rowid(),
-                number,
-                replaced,
-                cancelling,
-            })
+                .and_then(|mut statement| {
+                    statement
+                        .query_map([repository], |row| row.get(0))?
+                        .collect()
+                })
+                .map_err(|e| db.error("find interrupted runs", e))?;
+            let mut requeued = Vec::new();
+            for number in numbers {
+                let number = number as u64;
+                let original = copy_of(db, repository, number, None, crate::timestamp::now_ms())?;
+                let queued = enqueue_in(db, &original)?;
+                db.execute(
+                    "UPDATE runs SET requeued_as = ?3 WHERE repository = ?1 AND number = ?2",
+                    params![repository, number as i64, queued.number as i64],
+                )
+                .map_err(|e| db.error(format!("note run #{number} was queued again"), e))?;
+                requeued.push((number, queued.number));
+            }
+            Ok(requeued)
         })
     }
 
+    /// Ends a run this process took but cannot run (its record could not
+    /// be opened): `interrupted`, so that it holds no group.
+    pub fn abandon(&self, run_id: i64) -> Result<(), StoreError> {
+        self.db.write("give up a run", |db| {
+            db.execute(
+                "UPDATE runs SET status = 'interrupted', finished_at = ?2
+                 WHERE id = ?1 AND status IN ('queued', 'running')",
+                params![run_id, crate::timestamp::now_ms() as i64],
+            )
+            .map_err(|e| db.error(format!("give up run id {run_id}"), e))?;
+            Ok(())
+        })
+    }
+
+    /// Puts a run this process took, and has not started, back in the
+    /// queue for any server.
+    pub fn release(&self, run_id: i64) -> Result<(), StoreError> {
+        self.db.write("put a run back in the queue", |db| {
+            db.execute(
+                "UPDATE runs SET status = 'queued', started_at = NULL, owner_pid = NULL,
+                                 owner_start_ticks = NULL, owner_boot_id = NULL,
+                                 owner_pid_namespace = NULL
+                 WHERE id = ?1 AND status = 'running'",
+                [run_id],
+            )
+            .map_err(|e| db.error(format!("put run id {run_id} back in the queue"), e))?;
+            Ok(())
+        })
+    }
+
+    /// Runs of `repository` at commit `sha` that are queued or running,
+    /// other than run `number`.
+    pub fn others_at_commit(
+        &self,
+        repository: &str,
+        sha: &str,
+        number: u64,
+    ) -> Result<u64, StoreError> {
+        self.db
+            .conn()
+            .query_row(
+                "SELECT COUNT(*) FROM runs
+                 WHERE repository = ?1 AND sha = ?2 AND number != ?3
+                   AND status IN ('queued', 'running')",
+                params![repository, sha, number as i64],
+                |row| row.get::<_, i64>(0),
+            )
+            .map(|n| n as u64)
+            .map_err(|e| self.db.error("count runs at a commit", e))
+    }
+}
+
+fn enqueue_in(db: &Database, run: &QueueRequest) -> Result<Queued, StoreError> {
+    let owner = match run.starter {
+        Starter::AnyServer => None,
+        Starter::ThisProcess => Some(ProcessIdentity::current()),
+    };
+    let number = next_number(db, &run.repository)?;
+    let (replaced, cancelling) = match &run.concurrency {
+        Some(membership) => make_room(db, &run.repository, membership)?,
+        None => (Vec::new(), Vec::new()),
+    };
+    db.conn()
+        .execute(
+            "INSERT INTO runs (repository, number, workflow, workflow_path, event, git_ref,
+                               sha, status, queued_at, owner_pid, owner_start_ticks,
+                               owner_boot_id, owner_pid_namespace, request,
+                               concurrency_group, cancel_in_progress, keep_waiting)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                     ?17)",
+            params![
+                run.repository,
+                number as i64,
+                run.workflow,
+                run.workflow_path,
+                run.event,
+                run.git_ref,
+                run.sha,
+                Status::Queued,
+                run.queued_at as i64,
+                owner.as_ref().map(|o| o.pid),
+                owner.as_ref().and_then(|o| o.start_ticks).map(|t| t as i64),
+                owner.as_ref().and_then(|o| o.boot_id.clone()),
+                owner.as_ref().and_then(|o| o.pid_namespace.clone()),
+                run.request,
+                run.concurrency.as_ref().map(|m| &m.group),
+                run.concurrency
+                    .as_ref()
+                    .is_some_and(|m| m.cancel_in_progress),
+                run.concurrency.as_ref().is_some_and(|m| m.keep_waiting),
+            ],
+        )
+        .map_err(|e| db.error("insert a queued run", e))?;
+    Ok(Queued {
+        run_id: db.conn().last_insert_rowid(),
+        number,
+        replaced,
+        cancelling,
+    })
+}
+
+/// Run `number` as a new request for any server: the same workflow,
+/// commit and group, with `request` (or its own).
+fn copy_of(
+    db: &Database,
+    repository: &str,
+    number: u64,
+    request: Option<&str>,
+    queued_at: Timestamp,
+) -> Result<QueueRequest, StoreError> {
+    db.conn()
+        .query_row(
+            "SELECT workflow, workflow_path, event, git_ref, sha, concurrency_group,
+                    cancel_in_progress, keep_waiting, request
+             FROM runs WHERE repository = ?1 AND number = ?2",
+            params![repository, number as i64],
+            |row| {
+                let group: Option<String> = row.get(5)?;
+                let cancel_in_progress: bool = row.get(6)?;
+                let keep_waiting: bool = row.get(7)?;
+                let own_request: Option<String> = row.get(8)?;
+                Ok(QueueRequest {
+                    repository: repository.to_owned(),
+                    workflow: row.get(0)?,
+                    workflow_path: row.get(1)?,
+                    event: row.get(2)?,
+                    git_ref: row.get(3)?,
+                    sha: row.get(4)?,
+                    request: request.map(str::to_owned).or(own_request),
+                    concurrency: group.map(|group| GroupMembership {
+                        group,
+                        cancel_in_progress,
+                        keep_waiting,
+                    }),
+                    starter: Starter::AnyServer,
+                    queued_at,
+                })
+            },
+        )
+        .optional()
+        .map_err(|e| db.error(format!("read run #{number}"), e))?
+        .ok_or_else(|| StoreError::NoSuchRun {
+            repository: repository.to_owned(),
+            number,
+        })
+}
+
+impl History {
     /// Starts queued run `run_id` (queued by this process) if its group
     /// lets it. A group's running run whose process died is recovered
     /// first, so that it does not block the group for ever.
@@ -306,50 +447,10 @@ impl History {
         request: &str,
         queued_at: Timestamp,
     ) -> Result<Queued, StoreError> {
-        let original: QueueRequest = self
-            .db
-            .conn()
-            .query_row(
-                "SELECT workflow, workflow_path, event, git_ref, sha, concurrency_group,
-                        cancel_in_progress
-                 FROM runs WHERE repository = ?1 AND number = ?2",
-                params![repository, number as i64],
-                |row| {
-                    Ok(QueueRequest {
-                        repository: repository.to_owned(),
-                        workflow: row.get(0)?,
-                        workflow_path: row.get(1)?,
-                        event: row.get(2)?,
-                        git_ref: row.get(3)?,
-                        sha: row.get(4)?,
-                        request: Some(request.to_owned()),
-                        concurrency: row.get::<_, Option<String>>(5)?.map(|group| {
-                            GroupMembership {
-                                group,
-                                cancel_in_progress: false,
-                                keep_waiting: false,
-                            }
-                        }),
-                        starter: Starter::AnyServer,
-                        queued_at,
-                    })
-                    .map(|mut run| {
-                        if let (Some(membership), Ok(cancel)) =
-                            (&mut run.concurrency, row.get::<_, bool>(6))
-                        {
-                            membership.cancel_in_progress = cancel;
-                        }
-                        run
-                    })
-                },
-            )
-            .optional()
-            .map_err(|e| self.db.error(format!("read run #{number}"), e))?
-            .ok_or_else(|| StoreError::NoSuchRun {
-                repository: repository.to_owned(),
-                number,
-            })?;
-        self.enqueue(&original)
+        self.db.write("queue a run again", |db| {
+            let original = copy_of(db, repository, number, Some(request), queued_at)?;
+            enqueue_in(db, &original)
+        })
     }
 
     /// What a server needs to start run `number` again (re-run, requeue);

@@ -58,30 +58,87 @@ impl History {
         })
     }
 
-    /// The name of the token with this digest, noting its use.
+    /// The name of the token with this digest, noting its use (at most
+    /// once a minute). An unknown digest costs a read only: a flood of
+    /// bad tokens takes no write lock from the runs being recorded.
     pub fn token_by_digest(
         &self,
         digest: &str,
         at: Timestamp,
     ) -> Result<Option<String>, StoreError> {
-        self.db.write("check an API token", |db| {
-            let name: Option<String> = db
-                .conn()
-                .query_row(
-                    "SELECT name FROM api_tokens WHERE digest = ?1",
-                    [digest],
-                    |row| row.get(0),
-                )
-                .optional()
-                .map_err(|e| db.error("check an API token", e))?;
-            if let Some(name) = &name {
+        let found: Option<(String, Option<i64>)> = self
+            .db
+            .conn()
+            .prepare_cached("SELECT name, last_used_at FROM api_tokens WHERE digest = ?1")
+            .and_then(|mut statement| {
+                statement
+                    .query_row([digest], |row| Ok((row.get(0)?, row.get(1)?)))
+                    .optional()
+            })
+            .map_err(|e| self.db.error("check an API token", e))?;
+        let Some((name, last_used)) = found else {
+            return Ok(None);
+        };
+        if last_used.is_none_or(|last| at as i64 - last >= 60_000) {
+            self.db.write("note an API token's use", |db| {
                 db.execute(
                     "UPDATE api_tokens SET last_used_at = ?2 WHERE name = ?1",
                     params![name, at as i64],
                 )
                 .map_err(|e| db.error("note an API token's use", e))?;
-            }
-            Ok(name)
+                Ok(())
+            })?;
+        }
+        Ok(Some(name))
+    }
+
+    /// Notes webhook delivery `id`; false when it was taken before (a
+    /// redelivery, or a replay). Deliveries older than a week are
+    /// forgotten.
+    pub fn first_delivery(&self, id: &str, at: Timestamp) -> Result<bool, StoreError> {
+        self.db.write("note a webhook delivery", |db| {
+            db.execute(
+                "DELETE FROM deliveries WHERE received_at < ?1",
+                [at as i64 - 7 * 24 * 3_600_000],
+            )
+            .map_err(|e| db.error("forget old webhook deliveries", e))?;
+            let added = db
+                .execute(
+                    "INSERT INTO deliveries (delivery_id, received_at) VALUES (?1, ?2)
+                     ON CONFLICT (delivery_id) DO NOTHING",
+                    params![id, at as i64],
+                )
+                .map_err(|e| db.error("note a webhook delivery", e))?;
+            Ok(added == 1)
+        })
+    }
+
+    /// Forgets delivery `id` (it was refused, and may be delivered again).
+    pub fn forget_delivery(&self, id: &str) -> Result<(), StoreError> {
+        self.db.write("forget a webhook delivery", |db| {
+            db.execute("DELETE FROM deliveries WHERE delivery_id = ?1", [id])
+                .map_err(|e| db.error("forget a webhook delivery", e))?;
+            Ok(())
+        })
+    }
+
+    /// Takes back a schedule's mark for `minute` (its run could not be
+    /// queued, so the next look may try again).
+    pub fn clear_schedule_mark(
+        &self,
+        repository: &str,
+        workflow_path: &str,
+        cron: &str,
+        minute: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.db.write("take back a schedule's mark", |db| {
+            db.execute(
+                "DELETE FROM schedule_marks
+                 WHERE repository = ?1 AND workflow_path = ?2 AND cron = ?3 AND fired_minute = ?4",
+                params![repository, workflow_path, cron, minute as i64],
+            )
+            .map_err(|e| db.error("take back a schedule's mark", e))?;
+            Ok(())
         })
     }
 

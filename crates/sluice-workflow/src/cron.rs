@@ -163,7 +163,11 @@ fn parse_field(text: &str, field: &Field) -> Result<u64, String> {
         let mut n = low;
         while n <= high {
             set |= 1 << n;
-            n += step;
+            // A step past the field's end ends the walk (never overflows).
+            n = match n.checked_add(step) {
+                Some(next) => next,
+                None => break,
+            };
         }
     }
     Ok(set)
@@ -248,6 +252,13 @@ mod tests {
             let error = CronSchedule::parse(bad).unwrap_err();
             assert!(error.contains(why), "{bad}: {error}");
         }
+    }
+
+    #[test]
+    fn a_huge_step_takes_the_first_value_only() {
+        let schedule = CronSchedule::parse("5/4294967295 * * * *").unwrap();
+        assert!(schedule.matches(at(5, 0, 1, 1, 4)));
+        assert!(!schedule.matches(at(0, 0, 1, 1, 4)));
     }
 
     #[test]

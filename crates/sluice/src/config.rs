@@ -49,6 +49,7 @@ struct File {
     max_body_size: Option<String>,
     remote: Option<String>,
     public_url: Option<String>,
+    fork_pull_requests: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -215,6 +216,7 @@ impl Config {
             max_body_size: file.max_body_size,
             remote: file.remote,
             public_url: file.public_url,
+            fork_pull_requests: file.fork_pull_requests,
         };
         let server = crate::server_settings::ServerSettings::from_file(server_file, file.notify)
             .with_context(|| format!("{}", path.display()))?;

@@ -28,6 +28,9 @@ pub struct EngineSetup<'a> {
     pub cache: Option<&'a Arc<sluice_cache::Cache>>,
     /// Sluice's own executable (it re-runs itself as the watcher).
     pub exe: &'a Path,
+    /// Code from outside the team (a fork's pull request): no secrets,
+    /// and only a minimal environment.
+    pub untrusted: bool,
 }
 
 /// What is particular to one run.
@@ -69,12 +72,16 @@ pub fn spec(setup: &EngineSetup, run: RunParts) -> Result<RunSpec> {
             home: std::env::var_os("HOME").map(PathBuf::from),
             tool_cache: config.cache_dir.join("tool-cache"),
         },
-        secrets: setup.secrets.clone(),
+        secrets: if setup.untrusted {
+            IndexMap::new()
+        } else {
+            setup.secrets.clone()
+        },
         vars: config.vars.clone(),
         max_parallel_jobs: config.jobs,
         grace: config.cancel_grace,
         selected_jobs: run.selected_jobs,
-        base_env: base_env(),
+        base_env: base_env(setup.untrusted),
         tracking_prefix,
         reaper_exe: Some(setup.exe.to_path_buf()),
         remote: Some(Arc::clone(setup.remote)),
@@ -109,10 +116,22 @@ pub fn keep_cache_in_bounds(config: &Config, cache: &sluice_cache::Cache) {
     }
 }
 
+/// Variables of Sluice's own environment that are its credentials, never
+/// the steps'.
+const SLUICE_CREDENTIALS: [&str; 2] = ["SLUICE_WEBHOOK_SECRET", "SLUICE_TOKEN"];
+
+/// What an untrusted run's steps get of Sluice's environment.
+const MINIMAL_ENV: [&str; 8] = [
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "TERM", "TMPDIR",
+];
+
 /// The environment steps start from: Sluice's own, as a self-hosted runner
-/// passes its environment on, minus the secrets handed to Sluice itself.
-fn base_env() -> Vec<(String, String)> {
+/// passes its environment on, minus the secrets handed to Sluice itself
+/// and its credentials; for an untrusted run, only the basics.
+fn base_env(untrusted: bool) -> Vec<(String, String)> {
     std::env::vars()
         .filter(|(k, _)| !k.starts_with(secrets::ENV_PREFIX))
+        .filter(|(k, _)| !SLUICE_CREDENTIALS.contains(&k.as_str()))
+        .filter(|(k, _)| !untrusted || MINIMAL_ENV.contains(&k.as_str()) || k.starts_with("LC_"))
         .collect()
 }

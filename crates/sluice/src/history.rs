@@ -94,6 +94,7 @@ impl History {
                             "run #{} waits for run #{behind} of concurrency group `{group}`",
                             queued.number
                         );
+                        self.hint_if_queued_for_a_server(behind);
                     }
                 }
             }
@@ -102,6 +103,20 @@ impl History {
                 return Ok(Begun::Cancelled(queued.number));
             }
             std::thread::sleep(run_control::POLL_INTERVAL);
+        }
+    }
+
+    /// A run waited for that is itself queued (for a server) moves only
+    /// when a server runs: say how to get past it.
+    fn hint_if_queued_for_a_server(&self, number: u64) {
+        let queued = self
+            .store
+            .run(&self.repository, number)
+            .is_ok_and(|run| run.summary.status == sluice_store::Status::Queued);
+        if queued {
+            eprintln!(
+                "note: run #{number} is queued for `sluice serve`; if no server runs, `sluice cancel {number}` lets this one go"
+            );
         }
     }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
-use sluice_server::{NotifyFormat, NotifyOn, NotifyTarget};
+use sluice_server::{ForkPolicy, NotifyFormat, NotifyOn, NotifyTarget};
 
 /// The server's keys of `sluice.toml`, as written.
 #[derive(Debug, Default)]
@@ -21,6 +21,8 @@ pub struct ServerFile {
     pub remote: Option<String>,
     /// The server's address as others reach it, for links.
     pub public_url: Option<String>,
+    /// `refuse` (default) or `without-secrets`.
+    pub fork_pull_requests: Option<String>,
 }
 
 /// One `[[notify]]` entry, as written.
@@ -52,6 +54,7 @@ pub struct ServerSettings {
     pub remote: String,
     pub public_url: Option<String>,
     pub notify: Vec<NotifyTarget>,
+    pub fork_pull_requests: ForkPolicy,
 }
 
 impl ServerSettings {
@@ -67,8 +70,19 @@ impl ServerSettings {
         if remote.is_empty() || remote.starts_with('-') || remote.contains(['/', ' ', ':']) {
             bail!("remote = \"{remote}\" in sluice.toml is not a git remote's name");
         }
+        let fork_pull_requests = match file.fork_pull_requests.as_deref() {
+            None | Some("refuse") => ForkPolicy::Refuse,
+            Some("without-secrets") => ForkPolicy::RunWithoutSecrets,
+            Some(other) => bail!(
+                "fork-pull-requests = \"{other}\" in sluice.toml: use \"refuse\" or \"without-secrets\""
+            ),
+        };
         Ok(ServerSettings {
-            webhook_secret: env_text("SLUICE_WEBHOOK_SECRET").or(file.webhook_secret),
+            fork_pull_requests,
+            // An empty secret would let anyone sign: it counts as none.
+            webhook_secret: env_text("SLUICE_WEBHOOK_SECRET")
+                .or(file.webhook_secret)
+                .filter(|secret| !secret.is_empty()),
             public_reads: file.public_reads.unwrap_or(false),
             requeue_interrupted: file.requeue_interrupted.unwrap_or(false),
             workers: file.server_workers.unwrap_or(2).max(1),

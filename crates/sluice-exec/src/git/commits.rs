@@ -80,13 +80,28 @@ pub fn ensure_commit(root: &Path, remote: &str, git_ref: &str, sha: &str) -> Res
 }
 
 /// Keeps commit `sha` reachable (a queued run needs it after a fetch
-/// moved the branch on) under `refs/sluice/commits/`.
+/// moved the branch on) under `refs/sluice/commits/`; the ref a fetch
+/// made for it goes.
 pub fn keep_commit(root: &Path, sha: &str) -> Result<(), GitError> {
     git(
         root,
         &["update-ref", &format!("refs/sluice/commits/{sha}"), sha],
-    )
-    .map(|_| ())
+    )?;
+    let _ = git(
+        root,
+        &["update-ref", "-d", &format!("refs/sluice/fetched/{sha}")],
+    );
+    Ok(())
+}
+
+/// Lets commit `sha` go (no queued or running run needs it any more).
+pub fn forget_commit(root: &Path, sha: &str) {
+    for kind in ["commits", "fetched"] {
+        let _ = git(
+            root,
+            &["update-ref", "-d", &format!("refs/sluice/{kind}/{sha}")],
+        );
+    }
 }
 
 /// The files that differ between two commits.

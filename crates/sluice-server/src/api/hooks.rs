@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde_json::json;
 
 use crate::auth::{Access, authorize};
+use crate::config::ForkPolicy;
 use crate::error::ApiError;
 use crate::pipelines::Trigger;
 use crate::signature;
@@ -23,7 +24,12 @@ pub(super) async fn github(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let Some(secret) = &shared.config.webhook_secret else {
+    let Some(secret) = shared
+        .config
+        .webhook_secret
+        .as_ref()
+        .filter(|s| !s.is_empty())
+    else {
         return Err(ApiError::Unauthorized(
             "webhooks are off: set SLUICE_WEBHOOK_SECRET or webhook-secret in sluice.toml".into(),
         ));
@@ -38,18 +44,52 @@ pub(super) async fn github(
     let event = header("x-github-event")
         .ok_or_else(|| ApiError::BadRequest("X-GitHub-Event is missing".into()))?;
     let delivery = webhook::read(event, &body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let ignored = |reason: String| {
+        Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({ "runs": [], "ignored": reason })),
+        ))
+    };
     let trigger = match delivery {
         Delivery::Ping => return Ok((StatusCode::OK, Json(json!({ "pong": true })))),
-        Delivery::Ignored(reason) => {
-            return Ok((
-                StatusCode::ACCEPTED,
-                Json(json!({ "runs": [], "ignored": reason })),
-            ));
+        Delivery::Ignored(reason) => return ignored(reason),
+        Delivery::Trigger(Trigger::PullRequest {
+            from_fork: true, ..
+        }) if shared.config.fork_pull_requests == ForkPolicy::Refuse => {
+            return ignored(
+                "a pull request from a fork does not run here (its code would run on this \
+                 machine); set fork-pull-requests = \"without-secrets\" to run such pull \
+                 requests with no secrets"
+                    .into(),
+            );
         }
         Delivery::Trigger(trigger) => trigger,
     };
-    let runs = crate::intake::accept(&shared, trigger).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "runs": runs }))))
+    // A delivery is taken once: GitHub's redeliveries and replays of a
+    // captured one queue nothing again.
+    let delivery_id = header("x-github-delivery").map(str::to_owned);
+    if let Some(id) = delivery_id.clone() {
+        let first = shared
+            .with_history(move |history| {
+                Ok(history.first_delivery(&id, sluice_store::timestamp::now_ms())?)
+            })
+            .await?;
+        if !first {
+            return ignored("this delivery was taken before".into());
+        }
+    }
+    match crate::intake::accept(&shared, trigger).await {
+        Ok(runs) => Ok((StatusCode::ACCEPTED, Json(json!({ "runs": runs })))),
+        Err(error) => {
+            // Refused: a redelivery may try again.
+            if let Some(id) = delivery_id {
+                let _ = shared
+                    .with_history(move |history| Ok(history.forget_delivery(&id)?))
+                    .await;
+            }
+            Err(error)
+        }
+    }
 }
 
 /// `POST /api/v1/hooks/git`: what a `post-receive` (or `post-commit`)

@@ -171,12 +171,19 @@ pub(super) async fn artifact(
     }
     let exporter = Arc::clone(&shared);
     let file_name = name.clone();
-    let tar = tokio::task::spawn_blocking(move || {
-        let mut tar = Vec::new();
+    // Written to a private, unnamed temporary file and streamed from it:
+    // an artifact may be larger than the server's memory.
+    let file = tokio::task::spawn_blocking(move || {
+        let mut file = tempfile::tempfile().map_err(|e| {
+            crate::pipelines::PipelineError::Failed(format!("cannot make a temporary file: {e}"))
+        })?;
         exporter
             .pipelines
-            .export_artifact(number, &name, &mut tar)
-            .map(|()| tar)
+            .export_artifact(number, &name, &mut file)?;
+        std::io::Seek::rewind(&mut file).map_err(|e| {
+            crate::pipelines::PipelineError::Failed(format!("cannot read the archive back: {e}"))
+        })?;
+        Ok::<_, crate::pipelines::PipelineError>(file)
     })
     .await
     .map_err(|e| ApiError::Internal(format!("the export failed: {e}")))?
@@ -184,6 +191,7 @@ pub(super) async fn artifact(
         crate::pipelines::PipelineError::Rejected(message) => ApiError::NotFound(message),
         crate::pipelines::PipelineError::Failed(message) => ApiError::Internal(message),
     })?;
+    let body = axum::body::Body::from_stream(file_chunks(tokio::fs::File::from_std(file)));
     Ok((
         StatusCode::OK,
         [
@@ -193,7 +201,25 @@ pub(super) async fn artifact(
                 format!("attachment; filename=\"{file_name}.tar\""),
             ),
         ],
-        tar,
+        body,
     )
         .into_response())
+}
+
+/// A file's bytes as a stream of chunks.
+fn file_chunks(
+    file: tokio::fs::File,
+) -> impl futures_util::Stream<Item = Result<axum::body::Bytes, std::io::Error>> {
+    futures_util::stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let mut buffer = vec![0u8; 64 * 1024];
+        match tokio::io::AsyncReadExt::read(&mut file, &mut buffer).await {
+            Ok(0) => None,
+            Ok(read) => {
+                buffer.truncate(read);
+                Some((Ok(axum::body::Bytes::from(buffer)), Some(file)))
+            }
+            Err(error) => Some((Err(error), None)),
+        }
+    })
 }

@@ -63,6 +63,14 @@ pub(super) async fn logs(
             if follow.over {
                 return None;
             }
+            if follow.shared.shutdown.is_cancelled() {
+                let data = json!({ "run": follow.number, "status": "server stopping" });
+                follow
+                    .pending
+                    .push_back(Event::default().event("end").data(data.to_string()));
+                follow.over = true;
+                continue;
+            }
             if let Err(error) = next_lines(&mut follow).await {
                 follow
                     .pending

@@ -40,8 +40,13 @@ CREATE TABLE runs_new (
     -- The evaluated `concurrency.group` of the workflow, if it has one.
     concurrency_group   TEXT,
     cancel_in_progress  INTEGER NOT NULL DEFAULT 0,
+    -- `queue: max`: waiting runs of the group line up instead of replacing
+    -- each other.
+    keep_waiting        INTEGER NOT NULL DEFAULT 0,
     -- Someone asked the run to stop; its owner polls this.
     cancel_requested    INTEGER NOT NULL DEFAULT 0,
+    -- For an interrupted run queued again: the run that repeats it.
+    requeued_as         INTEGER,
     UNIQUE (repository, number)
 );
 
@@ -106,6 +111,14 @@ CREATE TABLE schedule_marks (
     fired_minute  INTEGER NOT NULL,
     PRIMARY KEY (repository, workflow_path, cron)
 ) WITHOUT ROWID;
+
+-- Webhook deliveries already taken (`X-GitHub-Delivery`), so that a
+-- redelivered or replayed one queues nothing twice.
+CREATE TABLE deliveries (
+    delivery_id TEXT    PRIMARY KEY,
+    received_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX deliveries_by_time ON deliveries (received_at);
 
 -- Notifications sent about runs. The target is the entry's name and the
 -- URL's origin only: webhook URLs carry credentials in their paths.

@@ -32,6 +32,7 @@ fn a_fresh_state_dir_gets_the_current_schema() {
             "api_tokens",
             "artifacts",
             "cache_events",
+            "deliveries",
             "job_concurrency",
             "jobs",
             "logs",

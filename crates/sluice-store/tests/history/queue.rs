@@ -252,3 +252,49 @@ fn a_waiting_process_that_died_frees_its_group() {
         StartDecision::Started
     );
 }
+
+#[test]
+fn queuing_a_run_again_keeps_its_group_and_how_the_group_queues() {
+    let state = state_dir();
+    let history = History::open(state.path()).unwrap();
+    let queueing = |history: &History| {
+        let mut run = request(Some("release"), false, Starter::AnyServer);
+        if let Some(membership) = &mut run.concurrency {
+            membership.keep_waiting = true;
+        }
+        history.enqueue(&run).unwrap()
+    };
+    let first = queueing(&history);
+    let claimed = history.claim_next(REPO).unwrap().unwrap();
+    finish(&history, claimed.run_id);
+    let waiting = queueing(&history);
+    let again = history
+        .requeue(REPO, first.number, "{\"again\":true}", T0)
+        .unwrap();
+    assert!(
+        again.replaced.is_empty(),
+        "a queueing group replaces nothing"
+    );
+    assert_eq!(status_of(&history, waiting.number), Status::Queued);
+    assert_eq!(
+        history.run_request(REPO, again.number).unwrap().as_deref(),
+        Some("{\"again\":true}")
+    );
+}
+
+#[test]
+fn interrupted_server_runs_are_queued_again_once_whoever_recovered_them() {
+    let state = state_dir();
+    let history = History::open(state.path()).unwrap();
+    let queued = history
+        .enqueue(&request(Some("g"), false, Starter::AnyServer))
+        .unwrap();
+    let claimed = history.claim_next(REPO).unwrap().unwrap();
+    assert_eq!(claimed.number, queued.number);
+    history.abandon(claimed.run_id).unwrap();
+    assert_eq!(status_of(&history, queued.number), Status::Interrupted);
+    let requeued = history.requeue_interrupted(REPO).unwrap();
+    assert_eq!(requeued, [(queued.number, queued.number + 1)]);
+    assert!(history.requeue_interrupted(REPO).unwrap().is_empty());
+    assert_eq!(status_of(&history, queued.number + 1), Status::Queued);
+}

@@ -112,6 +112,7 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
                 remote: &remote,
                 cache: cache.as_ref(),
                 exe: &exe,
+                untrusted: false,
             },
             RunParts {
                 workflow,

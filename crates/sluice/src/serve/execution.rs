@@ -98,6 +98,7 @@ fn run_at_commit(
             remote: &p.remote,
             cache: Some(&p.cache),
             exe: &p.exe,
+            untrusted: request.untrusted,
         },
         RunParts {
             workflow,
@@ -111,6 +112,14 @@ fn run_at_commit(
     .map_err(|e| format!("{e:#}"))?;
     let report = sluice_exec::run(&spec, sink, cancel);
     engine::keep_cache_in_bounds(&p.config, &p.cache);
+    // The commit's ref goes with the last run that needed it.
+    if let Ok(history) = p.history()
+        && history
+            .others_at_commit(&p.repository, &request.sha, run.number)
+            .is_ok_and(|others| others == 0)
+    {
+        commits::forget_commit(&p.root, &request.sha);
+    }
     Ok(report.result)
 }
 

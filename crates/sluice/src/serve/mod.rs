@@ -54,6 +54,7 @@ pub fn serve(cwd: &Path, args: &ServeArgs) -> Result<ExitStatus> {
     ));
     let history = History::open(&config.state_dir, &root)?;
     let repository = history.repository().to_string();
+    remove_orphan_checkouts(&config.cache_dir.join("checkouts"));
     let settings = config.server.clone();
     let pipelines = LocalPipelines {
         root: root.clone(),
@@ -77,6 +78,7 @@ pub fn serve(cwd: &Path, args: &ServeArgs) -> Result<ExitStatus> {
         requeue_interrupted: settings.requeue_interrupted,
         notify: settings.notify,
         public_url: settings.public_url,
+        fork_pull_requests: settings.fork_pull_requests,
     };
     if server.webhook_secret.is_none() {
         eprintln!(
@@ -85,6 +87,26 @@ pub fn serve(cwd: &Path, args: &ServeArgs) -> Result<ExitStatus> {
     }
     sluice_server::serve(server, Arc::new(pipelines), history.into_store())?;
     Ok(ExitStatus::Success)
+}
+
+/// Removes the checkouts of servers that are gone (killed before they
+/// could clean up): each is named `run-PID-…` after its server.
+fn remove_orphan_checkouts(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let pid = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("run-"))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok());
+        let alive = pid.is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+        if pid.is_some() && !alive {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// The engine behind the server, for one repository.
@@ -107,8 +129,11 @@ impl LocalPipelines {
     /// dropped; inside the cache directory, which is this user's alone.
     fn scratch_dir(&self) -> Result<tempfile::TempDir, PipelineError> {
         let parent = self.config.cache_dir.join("checkouts");
+        // The server's pid in the name tells a later server what is left
+        // over from one that died (see `remove_orphan_checkouts`).
+        let prefix = format!("run-{}-", std::process::id());
         std::fs::create_dir_all(&parent)
-            .and_then(|()| tempfile::Builder::new().prefix("run-").tempdir_in(&parent))
+            .and_then(|()| tempfile::Builder::new().prefix(&prefix).tempdir_in(&parent))
             .map_err(|e| {
                 PipelineError::Failed(format!(
                     "cannot make a directory in {}: {e}",

@@ -149,6 +149,7 @@ fn request_for(p: &LocalPipelines, trigger: &Trigger) -> Result<(RunRequest, Onl
         inputs: indexmap::IndexMap::new(),
         payload: payload.clone(),
         rerun: None,
+        untrusted: false,
     };
     let (request, only) = match trigger {
         Trigger::Push {
@@ -168,6 +169,7 @@ fn request_for(p: &LocalPipelines, trigger: &Trigger) -> Result<(RunRequest, Onl
             head_sha,
             base_ref,
             head_ref,
+            from_fork,
             payload,
             ..
         } => {
@@ -181,6 +183,7 @@ fn request_for(p: &LocalPipelines, trigger: &Trigger) -> Result<(RunRequest, Onl
             );
             request.base_ref = Some(base_ref.clone());
             request.head_ref = Some(head_ref.clone());
+            request.untrusted = *from_fork;
             request.changed_files = Some(
                 git::diff_names(&p.root, &base, head_sha)
                     .map_err(|e| failed("compare the pull request with its base", e))?,

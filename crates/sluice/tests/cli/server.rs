@@ -325,6 +325,8 @@ jobs:
     }
     served.wait_for(1, &token, &["running"]);
     served.kill_hard();
+    // Another command recovers the cut-off run first; it is queued again all the same.
+    crate::support::sluice_in(&served.server_repo(), &["runs"]).assert_code(0);
     served.start(&env);
     // The running one was cut off, and is queued again as run #4.
     served.wait_for(1, &token, &["interrupted"]);
@@ -734,4 +736,125 @@ fn a_post_commit_hook_in_a_served_clone_runs_each_commit() {
     let run = served.wait_for(1, &token, &["success"]);
     assert_eq!(run["sha"], head.as_str());
     assert!(log_of(&served, 1, &token).contains("from committed"));
+}
+
+#[test]
+fn forks_do_not_run_by_default_and_run_without_secrets_when_allowed() {
+    let checks = "on: pull_request
+jobs:
+  check:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          echo \"deploy key: [${{ secrets.DEPLOY_KEY }}] [$SLUICE_SECRET_DEPLOY_KEY]\"
+          echo \"webhook secret in env: [$SLUICE_WEBHOOK_SECRET]\"
+";
+    let mut served = Served::new(&[(".github/workflows/checks.yml", checks)]);
+    git(&served.work(), &["checkout", "-q", "-b", "feature"]);
+    let head = served.commit(&[("x.txt", "x")], "fork change");
+    git(&served.work(), &["push", "-q", "origin", "feature"]);
+    let payload = json!({
+        "action": "opened", "number": 3,
+        "pull_request": {
+            "number": 3,
+            "head": {"sha": head, "ref": "feature", "repo": {"full_name": "mallory/app"}},
+            "base": {"ref": "main", "repo": {"full_name": "acme/app"}},
+        },
+    });
+    served.start(&[("SLUICE_SECRET_DEPLOY_KEY", "hunter2-deploy")]);
+    let token = served.token("reader");
+    let refused = served.webhook("pull_request", &payload);
+    assert_eq!(refused.status, 202);
+    assert!(
+        refused.json()["ignored"].as_str().unwrap().contains("fork"),
+        "{}",
+        refused.body
+    );
+    assert!(runs(&served, &token).is_empty());
+    drop(served);
+
+    let mut served = Served::new(&[(".github/workflows/checks.yml", checks)]);
+    git(&served.work(), &["checkout", "-q", "-b", "feature"]);
+    let head = served.commit(&[("x.txt", "x")], "fork change");
+    git(&served.work(), &["push", "-q", "origin", "feature"]);
+    let mut payload = payload;
+    payload["pull_request"]["head"]["sha"] = json!(head);
+    served.configure("fork-pull-requests = \"without-secrets\"\n");
+    served.start(&[("SLUICE_SECRET_DEPLOY_KEY", "hunter2-deploy")]);
+    let token = served.token("reader");
+    assert_eq!(served.webhook("pull_request", &payload).status, 202);
+    served.wait_for(1, &token, &["success"]);
+    let log = log_of(&served, 1, &token);
+    assert!(
+        log.contains("deploy key: [] []"),
+        "no secret for a fork: {log}"
+    );
+    assert!(log.contains("webhook secret in env: []"), "{log}");
+}
+
+#[test]
+fn steps_never_see_the_webhook_secret_and_a_delivery_runs_once() {
+    let ci = "on: push
+jobs:
+  env:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo \"[$SLUICE_WEBHOOK_SECRET] [$SLUICE_TOKEN]\"
+";
+    let mut served = Served::new(&[(".github/workflows/ci.yml", ci)]);
+    served.start(&[("SLUICE_TOKEN", "sluice_client_token")]);
+    let token = served.token("reader");
+    let (before, after) = served.push(&[("a.txt", "a")], "a");
+    let body = json!({"ref": "refs/heads/main", "before": before, "after": after}).to_string();
+    let signature =
+        crate::server_support::sluice_signature(crate::server_support::SECRET, body.as_bytes());
+    let deliver = || {
+        served.request(
+            "POST",
+            "/hooks/github",
+            &[
+                ("X-GitHub-Event", "push"),
+                ("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958"),
+                ("X-Hub-Signature-256", signature.as_str()),
+            ],
+            body.as_bytes(),
+        )
+    };
+    assert_eq!(deliver().json()["runs"].as_array().unwrap().len(), 1);
+    let again = deliver();
+    assert_eq!(again.status, 202);
+    assert_eq!(again.json()["runs"], json!([]), "{}", again.body);
+    assert!(
+        again.json()["ignored"]
+            .as_str()
+            .unwrap()
+            .contains("taken before")
+    );
+    served.wait_for(1, &token, &["success"]);
+    assert!(log_of(&served, 1, &token).contains("[] []"));
+    assert_eq!(runs(&served, &token).len(), 1);
+}
+
+#[test]
+fn an_empty_webhook_secret_turns_webhooks_off() {
+    let mut served = Served::new(&[(".github/workflows/ci.yml", CI), ("version.txt", "one")]);
+    served.configure("webhook-secret = \"\"\n");
+    served.start(&[("SLUICE_WEBHOOK_SECRET", "")]);
+    let body = b"{}";
+    let signature = crate::server_support::sluice_signature("", body);
+    let response = served.request(
+        "POST",
+        "/hooks/github",
+        &[
+            ("X-GitHub-Event", "ping"),
+            ("X-Hub-Signature-256", signature.as_str()),
+        ],
+        body,
+    );
+    assert_eq!(response.status, 401, "{}", response.body);
+    assert!(
+        response.body.contains("webhooks are off"),
+        "{}",
+        response.body
+    );
 }

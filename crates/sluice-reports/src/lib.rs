@@ -1,0 +1,7 @@
+//! Reports test runners, coverage tools and benchmarks write, read and
+//! analysed. Pure: bytes in, data out; no file is opened here, no clock
+//! read. Every reader is for untrusted input: bounded, and never panics.
+
+pub mod junit;
+
+pub use junit::{JunitReport, ReportError, TestCase, TestOutcome, Totals, parse_junit};

@@ -64,6 +64,8 @@ pub enum Command {
     Token(TokenArgs),
     /// Git hooks that tell a server what was pushed or committed.
     Hook(HookArgs),
+    /// Read test reports without a run: `sluice report junit FILE...`.
+    Report(ReportArgs),
     /// Internal: the watcher that stops a run's processes if Sluice dies.
     #[command(name = "__reap", hide = true)]
     Reap {
@@ -315,6 +317,25 @@ pub enum HookCommand {
         /// The API token the hook presents (default: a new token named after the repository).
         #[arg(long, value_name = "TOKEN")]
         token: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(subcommand)]
+    pub command: ReportCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// What JUnit XML reports hold: totals, failures, the slowest tests.
+    Junit {
+        /// Report files (a test in several is merged as its retries are).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print the totals and every test as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -74,6 +74,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Dispatch(args) => commands::dispatch::dispatch(&cwd, args, cli.color),
         Command::Token(args) => commands::token::token(&cwd, args),
         Command::Hook(args) => commands::hook::hook(&cwd, args),
+        Command::Report(args) => commands::report::report(&cwd, args),
         Command::Reap { prefix, scratch } => {
             sluice_exec::reaper::run_reaper(prefix, scratch.as_deref());
             Ok(ExitStatus::Success)

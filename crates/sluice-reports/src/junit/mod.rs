@@ -4,6 +4,7 @@
 //! suites), bazel, Catch2 and TST (`status`), CUnit. What they share is
 //! read; what they add is tolerated.
 
+mod combine;
 mod error;
 mod merge;
 mod model;
@@ -11,6 +12,7 @@ mod reader;
 mod reference;
 mod time;
 
+pub use combine::combine;
 pub use error::ReportError;
 pub use model::{TestCase, TestOutcome, Totals};
 pub use reader::{MAX_CASES, MAX_DEPTH, MAX_DETAILS_BYTES, MAX_REPORT_BYTES};

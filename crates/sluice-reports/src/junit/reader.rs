@@ -122,6 +122,8 @@ pub(crate) fn read(bytes: &[u8]) -> Result<RawReport, ReportError> {
     let mut reader = Reader::from_str(text);
     let mut report = RawReport::default();
     let mut open: Vec<Open> = Vec::new();
+    // The names of the open elements, for a file that ends inside one.
+    let mut names: Vec<String> = Vec::new();
     let mut seen_root = false;
     loop {
         let position = reader.buffer_position() as usize;
@@ -138,6 +140,7 @@ pub(crate) fn read(bytes: &[u8]) -> Result<RawReport, ReportError> {
                     .map_err(|problem| ReportError::at(bytes, position, problem))?;
                 seen_root = true;
                 open.push(entry);
+                names.push(String::from_utf8_lossy(element.name().as_ref()).into_owned());
                 if open.len() > MAX_DEPTH {
                     return Err(ReportError::at(
                         bytes,
@@ -153,6 +156,7 @@ pub(crate) fn read(bytes: &[u8]) -> Result<RawReport, ReportError> {
             }
             Event::End(_) => {
                 open.pop();
+                names.pop();
             }
             Event::Text(content) => {
                 if let Some(Open::Result { case, result }) = open.last() {
@@ -175,7 +179,16 @@ pub(crate) fn read(bytes: &[u8]) -> Result<RawReport, ReportError> {
                     "a DOCTYPE is not allowed in a test report (its entities could read files or expand without bound)",
                 ));
             }
-            Event::Eof => break,
+            Event::Eof => {
+                if let Some(inside) = names.last() {
+                    return Err(ReportError::at(
+                        bytes,
+                        bytes.len(),
+                        format!("the file ends inside <{inside}> (it was cut off)"),
+                    ));
+                }
+                break;
+            }
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
         }
         if report.cases.len() > MAX_CASES {

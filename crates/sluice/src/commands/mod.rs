@@ -10,6 +10,7 @@ pub mod follow;
 pub mod history;
 pub mod hook;
 pub mod plan;
+pub mod report;
 pub mod run;
 pub mod token;
 pub mod validate;

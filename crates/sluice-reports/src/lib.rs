@@ -2,6 +2,7 @@
 //! analysed. Pure: bytes in, data out; no file is opened here, no clock
 //! read. Every reader is for untrusted input: bounded, and never panics.
 
+mod fast_hash;
 pub mod junit;
 
 pub use junit::{JunitReport, ReportError, TestCase, TestOutcome, Totals, parse_junit};

@@ -3,16 +3,15 @@
 //! same suite) is one test, merged by the same rules as repeats within a
 //! report.
 
-use std::collections::HashMap;
-
 use super::model::{TestCase, TestOutcome};
+use crate::fast_hash::FxHashMap;
 
 type Identity = (String, String, String, Option<String>);
 
 /// The tests of `reports`, in the order first seen.
 pub fn combine<'r>(reports: impl IntoIterator<Item = &'r [TestCase]>) -> Vec<TestCase> {
     let mut tests: Vec<TestCase> = Vec::new();
-    let mut index: HashMap<Identity, usize> = HashMap::new();
+    let mut index: FxHashMap<Identity, usize> = FxHashMap::default();
     for report in reports {
         for case in report {
             let key = (

@@ -54,9 +54,11 @@ impl JunitReport {
 /// Reads a JUnit XML report.
 pub fn parse_junit(bytes: &[u8]) -> Result<JunitReport, ReportError> {
     let raw = reader::read(bytes)?;
-    let (cases, warnings) = merge::tests_of(&raw);
     let reference = reference::stats(&raw);
-    let declared = (raw.cases.is_empty() && reference.runs > 0).then(|| Totals {
+    let runs = raw.cases.len() as u64;
+    let no_cases = raw.cases.is_empty();
+    let (cases, warnings) = merge::tests_of(raw);
+    let declared = (no_cases && reference.runs > 0).then(|| Totals {
         tests: reference.runs as u64,
         passed: reference.runs_succ.max(0) as u64,
         failed: reference.runs_fail as u64,
@@ -66,7 +68,7 @@ pub fn parse_junit(bytes: &[u8]) -> Result<JunitReport, ReportError> {
         time: reference.duration as f64,
     });
     Ok(JunitReport {
-        runs: raw.cases.len() as u64,
+        runs,
         cases,
         declared,
         warnings,

@@ -257,7 +257,7 @@ fn open_element(
         },
         (kind, Some(case)) => match ResultKind::of(kind) {
             Some(kind) => {
-                let message = attribute(element, b"message")?;
+                let [message] = attributes(element, [b"message"])?;
                 let results = &mut report.cases[case].results;
                 results.push(RawResult {
                     kind,
@@ -280,15 +280,27 @@ fn new_suite(
     element: &BytesStart,
     parent: Option<usize>,
 ) -> Result<usize, String> {
+    let [name, tests, failures, errors, skipped, disabled, time] = attributes(
+        element,
+        [
+            b"name",
+            b"tests",
+            b"failures",
+            b"errors",
+            b"skipped",
+            b"disabled",
+            b"time",
+        ],
+    )?;
     let suite = RawSuite {
-        name: attribute(element, b"name")?.unwrap_or_default(),
+        name: name.unwrap_or_default(),
         attrs: SuiteAttrs {
-            tests: attribute(element, b"tests")?,
-            failures: attribute(element, b"failures")?,
-            errors: attribute(element, b"errors")?,
-            skipped: attribute(element, b"skipped")?,
-            disabled: attribute(element, b"disabled")?,
-            time: attribute(element, b"time")?,
+            tests,
+            failures,
+            errors,
+            skipped,
+            disabled,
+            time,
         },
         cases: Vec::new(),
         children: Vec::new(),
@@ -302,14 +314,18 @@ fn new_suite(
 }
 
 fn new_case(report: &mut RawReport, element: &BytesStart, suite: usize) -> Result<usize, String> {
+    let [classname, name, file, line, time, status] = attributes(
+        element,
+        [b"classname", b"name", b"file", b"line", b"time", b"status"],
+    )?;
     let case = RawCase {
         suite,
-        classname: attribute(element, b"classname")?,
-        name: attribute(element, b"name")?,
-        file: attribute(element, b"file")?,
-        line: attribute(element, b"line")?.and_then(|l| l.trim().parse().ok()),
-        time: attribute(element, b"time")?,
-        status: attribute(element, b"status")?,
+        classname,
+        name,
+        file,
+        line: line.and_then(|l| l.trim().parse().ok()),
+        time,
+        status,
         results: Vec::new(),
     };
     report.cases.push(case);
@@ -318,18 +334,26 @@ fn new_case(report: &mut RawReport, element: &BytesStart, suite: usize) -> Resul
     Ok(index)
 }
 
-/// An attribute's value, entities decoded.
-fn attribute(element: &BytesStart, key: &[u8]) -> Result<Option<String>, String> {
+/// The values of attributes `keys` (entities decoded), in one pass over
+/// the element's attributes; the first of a repeated attribute wins.
+fn attributes<const N: usize>(
+    element: &BytesStart,
+    keys: [&[u8]; N],
+) -> Result<[Option<String>; N], String> {
+    let mut values: [Option<String>; N] = std::array::from_fn(|_| None);
     for attribute in element.attributes() {
         let attribute = attribute.map_err(|e| format!("a malformed attribute: {e}"))?;
-        if attribute.key.as_ref() == key {
+        let Some(at) = keys.iter().position(|k| *k == attribute.key.as_ref()) else {
+            continue;
+        };
+        if values[at].is_none() {
             let value = attribute
                 .unescape_value()
-                .map_err(|e| format!("attribute {}: {e}", String::from_utf8_lossy(key)))?;
-            return Ok(Some(value.into_owned()));
+                .map_err(|e| format!("attribute {}: {e}", String::from_utf8_lossy(keys[at])))?;
+            values[at] = Some(value.into_owned());
         }
     }
-    Ok(None)
+    Ok(values)
 }
 
 /// Appends, keeping at most [`MAX_DETAILS_BYTES`] (cut at a character).

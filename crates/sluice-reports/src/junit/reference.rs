@@ -13,11 +13,10 @@
 //!   `flakyFailure` and friends are not results;
 //! - a report without named testcases takes its tests from the suites.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 
 use super::reader::{RawCase, RawReport, RawSuite, ResultKind};
+use crate::fast_hash::FxHashMap;
 
 /// The action's `stats` for one readable report.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -212,8 +211,8 @@ fn plain_outcome(case: &RawCase) -> Plain {
 }
 
 /// Tests by (class, name), for cases with either; worst run wins.
-fn distinct_tests(raw: &RawReport) -> HashMap<(Option<&str>, Option<&str>), Plain> {
-    let mut tests: HashMap<(Option<&str>, Option<&str>), Plain> = HashMap::new();
+fn distinct_tests(raw: &RawReport) -> FxHashMap<(Option<&str>, Option<&str>), Plain> {
+    let mut tests: FxHashMap<(Option<&str>, Option<&str>), Plain> = FxHashMap::default();
     for &root in &raw.roots {
         for case in cases_under(raw, &raw.suites[root]) {
             if case.classname.is_none() && case.name.is_none() {

@@ -30,20 +30,28 @@ pub fn report(cwd: &Path, args: &ReportArgs) -> Result<ExitStatus> {
             }
         }
     }
-    let tests = combine(reports.iter().map(|(_, r)| r.cases.as_slice()));
-    let totals = if reports.len() == 1 {
-        reports[0].1.totals()
-    } else {
-        Totals::of(&tests)
-    };
     for (name, report) in &reports {
         for warning in &report.warnings {
             eprintln!("{name}: warning: {warning}");
         }
     }
+    let (tests, totals) = tests_and_totals(reports);
     if *json {
-        let body = serde_json::json!({ "totals": totals, "cases": tests });
-        crate::output::line(&serde_json::to_string_pretty(&body)?);
+        // Written as it is serialised: a large report's JSON is never
+        // held whole in memory.
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        #[derive(serde::Serialize)]
+        struct Output<'a> {
+            totals: &'a Totals,
+            cases: &'a [TestCase],
+        }
+        let output = Output {
+            totals: &totals,
+            cases: &tests,
+        };
+        serde_json::to_writer_pretty(&mut out, &output)?;
+        std::io::Write::write_all(&mut out, b"\n")?;
     } else {
         print_summary(&totals, &tests);
     }
@@ -52,6 +60,19 @@ pub fn report(cwd: &Path, args: &ReportArgs) -> Result<ExitStatus> {
     } else {
         ExitStatus::Success
     })
+}
+
+/// The tests of the reports (one report's own, several combined) and
+/// their counts.
+fn tests_and_totals(mut reports: Vec<(String, JunitReport)>) -> (Vec<TestCase>, Totals) {
+    if reports.len() == 1 {
+        let (_, only) = reports.remove(0);
+        let totals = only.totals();
+        return (only.cases, totals);
+    }
+    let tests = combine(reports.iter().map(|(_, r)| r.cases.as_slice()));
+    let totals = Totals::of(&tests);
+    (tests, totals)
 }
 
 /// A report, or `LINE:COL: error: why` (the file's name goes before it).

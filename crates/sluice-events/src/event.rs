@@ -3,7 +3,9 @@
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use crate::{AnnotationLevel, CacheKind, CacheResult, JobKey, LogLevel, Outcome, Stream};
+use crate::{
+    AnnotationLevel, CacheKind, CacheResult, JobKey, LogLevel, Outcome, Stream, TestCase, Totals,
+};
 
 /// Version of the event shape; bumped when a field is removed or changes
 /// meaning (adding fields or event types does not bump it).
@@ -172,6 +174,24 @@ pub enum Event {
         commit: String,
         /// `fetched`, `cached` or `offline` (see `remote::Origin`).
         origin: String,
+        at: Timestamp,
+    },
+    /// A step's test reports were read: its `reports:` after an attempt,
+    /// or a test-report action's files.
+    TestReport {
+        job: JobKey,
+        step: usize,
+        /// 1 for the step's first attempt, 2 for its first retry...
+        attempt: u32,
+        /// The files read, relative to the workspace.
+        files: Vec<String>,
+        totals: Totals,
+        /// Every test the files hold (merged across the files).
+        cases: Vec<TestCase>,
+        /// The tree of the commit the tests ran on, when the workspace is
+        /// exactly that commit (flaky detection compares runs of a tree).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tree: Option<String>,
         at: Timestamp,
     },
     RunFinished {

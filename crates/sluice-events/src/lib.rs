@@ -16,6 +16,7 @@ mod job_key;
 mod levels;
 mod outcome;
 mod sink;
+mod test_results;
 
 pub use cache_report::{CacheKind, CacheResult};
 pub use cancel::{CancelLevel, CancelToken};
@@ -24,3 +25,4 @@ pub use job_key::{JobKey, JobKeyError, KeyPart};
 pub use levels::{AnnotationLevel, LogLevel, Stream};
 pub use outcome::Outcome;
 pub use sink::{EventSink, Fanout};
+pub use test_results::{TestCase, TestOutcome, Totals};

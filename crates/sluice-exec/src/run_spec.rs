@@ -123,6 +123,11 @@ pub(crate) struct Shared<'a> {
     /// The `github` and `inputs` contexts, converted once for every job.
     pub github: Value,
     pub inputs: Value,
+    /// The repository's quarantined tests, read when a report is first
+    /// read (or why the file could not be read).
+    pub quarantine: OnceLock<Result<sluice_reports::Quarantine, String>>,
+    /// The tree the run's tests run on (see [`Shared::clean_tree`]).
+    pub tree: OnceLock<Option<String>>,
 }
 
 impl Shared<'_> {
@@ -138,6 +143,29 @@ impl Shared<'_> {
             // everything is the only safe answer.
             Err(_) => "***".to_string(),
         }
+    }
+
+    /// The tree of the commit the run is for, when the repository is
+    /// exactly that commit; asked of git once per run.
+    pub fn clean_tree(&self) -> &Option<String> {
+        self.tree
+            .get_or_init(|| crate::git::commits::clean_tree(&self.spec.workspace))
+    }
+
+    /// The quarantine of the repository (`.sluice/quarantine.yml`), or
+    /// why the file cannot be read (then nothing is quarantined).
+    pub fn quarantine(&self) -> Result<&sluice_reports::Quarantine, &str> {
+        self.quarantine
+            .get_or_init(|| {
+                let path = self.spec.workspace.join(sluice_reports::QUARANTINE_FILE);
+                let Ok(text) = std::fs::read_to_string(&path) else {
+                    return Ok(sluice_reports::Quarantine::default());
+                };
+                sluice_reports::Quarantine::parse(&text)
+                    .map_err(|e| format!("{}:{e}", sluice_reports::QUARANTINE_FILE))
+            })
+            .as_ref()
+            .map_err(String::as_str)
     }
 
     /// Whether `text` contains a registered secret.

@@ -173,6 +173,8 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
         artifacts: std::sync::Mutex::new(IndexMap::new()),
         github: Value::from_json(&spec.plan.github),
         inputs: Value::from_json(&spec.plan.inputs),
+        quarantine: std::sync::OnceLock::new(),
+        tree: std::sync::OnceLock::new(),
     };
     let mut nodes = build_nodes(spec);
     shared.emit(Event::RunStarted {

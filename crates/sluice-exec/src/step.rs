@@ -263,7 +263,7 @@ pub(crate) fn run_step(ctx: &StepContext, state: &mut JobState) -> StepRecord {
                     status: host.status.clone(),
                     workspace: ctx.workspace,
                 };
-                crate::script_step::run(
+                crate::step_attempts::run(
                     ctx,
                     state,
                     &host,

@@ -3,6 +3,9 @@
 //! read. Every reader is for untrusted input: bounded, and never panics.
 
 mod fast_hash;
+pub mod flaky;
 pub mod junit;
+pub mod quarantine;
 
 pub use junit::{JunitReport, ReportError, TestCase, TestOutcome, Totals, parse_junit};
+pub use quarantine::{QUARANTINE_FILE, Quarantine, QuarantineEntry, QuarantineError};

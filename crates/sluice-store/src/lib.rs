@@ -42,6 +42,8 @@ mod server_records;
 mod spool;
 mod sql_values;
 mod status;
+mod test_queries;
+mod test_records;
 pub mod timestamp;
 
 pub use action_queries::ActionRecord;
@@ -64,3 +66,5 @@ pub use records::{
 pub use run_queries::RunQuery;
 pub use server_records::{NotificationRecord, TokenRecord};
 pub use status::Status;
+pub use test_queries::{ObservedResult, TestObservations};
+pub use test_records::{TestIdentity, TestResultRecord};

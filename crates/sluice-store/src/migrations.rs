@@ -44,6 +44,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0005_queue.sql"),
         rebuilds_a_parent: true,
     },
+    Migration {
+        version: 6,
+        sql: include_str!("migrations/0006_test_results.sql"),
+        rebuilds_a_parent: false,
+    },
 ];
 
 /// The schema version this build writes.

@@ -67,6 +67,8 @@ const MAX_BATCH_AGE: Duration = Duration::from_millis(200);
 
 struct RecorderState {
     run_id: i64,
+    /// Whose history it is (tests are kept per repository).
+    repository: String,
     db: Database,
     spool: SpoolWriter,
     spool_dir: PathBuf,
@@ -97,6 +99,7 @@ impl Recorder {
         let first_error = Arc::new(Mutex::new(None));
         let state = RecorderState {
             run_id,
+            repository: repository.clone(),
             db,
             spool: SpoolWriter::new(spool_dir.clone()),
             spool_dir,
@@ -643,6 +646,33 @@ impl RecorderState {
                 .map_err(|e| db.error("record an artifact", e))?;
                 Ok(())
             }),
+            Event::TestReport {
+                job,
+                step,
+                attempt,
+                files,
+                totals,
+                cases,
+                tree,
+                at,
+            } => {
+                let report = crate::test_records::ReportRecord {
+                    run_id,
+                    repository: &self.repository,
+                    job,
+                    step: *step,
+                    attempt: *attempt,
+                    files,
+                    totals,
+                    cases,
+                    tree: tree.as_deref(),
+                    at: *at,
+                };
+                self.db.write("record test results", |db| {
+                    ensure_job(db, job)?;
+                    crate::test_records::record_report(db, &report)
+                })
+            }
             Event::RunFinished {
                 result,
                 duration_ms,

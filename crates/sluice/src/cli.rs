@@ -66,6 +66,8 @@ pub enum Command {
     Hook(HookArgs),
     /// Read test reports without a run: `sluice report junit FILE...`.
     Report(ReportArgs),
+    /// Test results across runs: a run's tests, one test's history, flaky and broken tests, the quarantine.
+    Tests(TestsArgs),
     /// Internal: the watcher that stops a run's processes if Sluice dies.
     #[command(name = "__reap", hide = true)]
     Reap {
@@ -318,6 +320,64 @@ pub enum HookCommand {
         #[arg(long, value_name = "TOKEN")]
         token: Option<String>,
     },
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct TestsArgs {
+    #[command(subcommand)]
+    pub command: Option<TestsCommand>,
+    /// The run whose tests to show (default: the latest).
+    pub run: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TestsCommand {
+    /// Flaky and broken tests, each with the rule and the runs that show it, and the time flaky tests cost.
+    Flaky {
+        /// Look at the results of the last N days (default: window-days in [flaky], else 30).
+        #[arg(long, value_name = "N")]
+        days: Option<u32>,
+        /// Add the flaky tests found (never broken ones) to .sluice/quarantine.yml.
+        #[arg(long)]
+        quarantine: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One test's results, newest first (TEST: name, class::name or class.name).
+    History {
+        test: String,
+        /// How many results.
+        #[arg(long, short = 'n', default_value_t = 30)]
+        limit: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The quarantine (.sluice/quarantine.yml): tests that still run but whose failures do not fail a step.
+    Quarantine {
+        #[command(subcommand)]
+        command: QuarantineCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QuarantineCommand {
+    /// Quarantine a test (as `class::name`, or a name the history knows).
+    Add {
+        test: String,
+        /// Why (kept in the file, for review).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Release a test from the quarantine.
+    Rm { test: String },
+    /// List the quarantined tests.
+    Ls,
 }
 
 #[derive(Debug, Args)]

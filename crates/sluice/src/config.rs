@@ -39,6 +39,9 @@ struct File {
     /// Where `sluice serve` sends notifications.
     #[serde(default)]
     notify: Vec<crate::server_settings::NotifyFile>,
+    /// Flaky detection.
+    #[serde(default)]
+    flaky: crate::flaky_settings::FlakyFile,
     // The keys of `sluice serve` (see server_settings.rs). Listed here,
     // not flattened, so that a misspelt key is reported where it is.
     webhook_secret: Option<String>,
@@ -86,6 +89,8 @@ pub struct Config {
     pub containers_on_host: bool,
     /// What `sluice serve` does.
     pub server: crate::server_settings::ServerSettings,
+    /// Flaky detection.
+    pub flaky: crate::flaky_settings::FlakySettings,
 }
 
 /// The settings for remote actions and reusable workflows.
@@ -220,7 +225,10 @@ impl Config {
         };
         let server = crate::server_settings::ServerSettings::from_file(server_file, file.notify)
             .with_context(|| format!("{}", path.display()))?;
+        let flaky = crate::flaky_settings::FlakySettings::from_file(file.flaky)
+            .with_context(|| format!("{}", path.display()))?;
         Ok(Config {
+            flaky,
             server,
             actions,
             container_engine: env_text("SLUICE_CONTAINER_ENGINE").or(file.container_engine),

@@ -6,6 +6,7 @@ mod config;
 mod engine;
 mod event;
 mod exit;
+mod flaky_settings;
 mod history;
 mod markdown;
 mod output;
@@ -75,6 +76,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Token(args) => commands::token::token(&cwd, args),
         Command::Hook(args) => commands::hook::hook(&cwd, args),
         Command::Report(args) => commands::report::report(&cwd, args),
+        Command::Tests(args) => commands::tests::tests(&cwd, args),
         Command::Reap { prefix, scratch } => {
             sluice_exec::reaper::run_reaper(prefix, scratch.as_deref());
             Ok(ExitStatus::Success)

@@ -12,6 +12,8 @@ mod checkout;
 mod docker_action;
 mod docker_build;
 mod local;
+mod retry;
+mod test_report;
 mod toolchain;
 
 use std::path::PathBuf;
@@ -216,6 +218,14 @@ pub(crate) fn run(
             "docker/login-action" => Some(docker_build::login(ctx, &inputs)),
             "docker/metadata-action" => Some(docker_build::metadata(ctx, &inputs)),
             "docker/build-push-action" => Some(docker_build::build_push(ctx, &inputs)),
+            "dorny/test-reporter" => Some(test_report::dorny(ctx, &inputs)),
+            "enricomi/publish-unit-test-result-action"
+            | "enricomi/publish-unit-test-result-action/linux"
+            | "enricomi/publish-unit-test-result-action/composite" => {
+                Some(test_report::publish_unit_test_result(ctx, &inputs))
+            }
+            "mikepenz/action-junit-report" => Some(test_report::action_junit_report(ctx, &inputs)),
+            "nick-fields/retry" => Some(retry::run(ctx, state, host, env, limits, &inputs)),
             _ => None,
         };
         if let Some(result) = native {
@@ -255,6 +265,12 @@ const NATIVE: &[&str] = &[
     "docker/login-action",
     "docker/metadata-action",
     "docker/build-push-action",
+    "dorny/test-reporter",
+    "enricomi/publish-unit-test-result-action",
+    "enricomi/publish-unit-test-result-action/linux",
+    "enricomi/publish-unit-test-result-action/composite",
+    "mikepenz/action-junit-report",
+    "nick-fields/retry",
 ];
 
 /// Resolves (and fetches) the remote actions the run's jobs use directly,

@@ -104,6 +104,32 @@ pub fn forget_commit(root: &Path, sha: &str) {
     }
 }
 
+/// The tree of HEAD's commit when the working tree is exactly that
+/// commit (no change to a tracked file); `None` otherwise.
+pub fn clean_tree(root: &Path) -> Option<String> {
+    let status = git(root, &["status", "--porcelain", "--untracked-files=no"]).ok()?;
+    if !status.is_empty() {
+        return None;
+    }
+    resolve_tree(root, "HEAD")
+}
+
+/// The tree of commit `rev`.
+pub fn resolve_tree(root: &Path, rev: &str) -> Option<String> {
+    git(
+        root,
+        &[
+            "rev-parse",
+            "-q",
+            "--verify",
+            "--end-of-options",
+            &format!("{rev}^{{tree}}"),
+        ],
+    )
+    .ok()
+    .filter(|sha| !sha.is_empty())
+}
+
 /// The files that differ between two commits.
 pub fn changed_between(root: &Path, from: &str, to: &str) -> Result<Vec<String>, GitError> {
     names(&git(root, &["diff", "--name-only", "-z", from, to, "--"])?)

@@ -3,8 +3,8 @@
 //! same suite) is one test, merged by the same rules as repeats within a
 //! report.
 
-use super::model::{TestCase, TestOutcome};
 use crate::fast_hash::FxHashMap;
+use sluice_events::{TestCase, TestOutcome};
 
 type Identity = (String, String, String, Option<String>);
 

@@ -8,10 +8,10 @@
 //! failed and passed, else its worst outcome (error, then failure, then
 //! skipped, then passed).
 
-use super::model::{TestCase, TestOutcome};
 use super::reader::{RawCase, RawReport, ResultKind};
 use super::time::parse_seconds;
 use crate::fast_hash::FxHashMap;
+use sluice_events::{TestCase, TestOutcome};
 
 /// The tests of a report, in the order first seen, and the warnings.
 /// Takes the report: names move into the tests instead of being copied.

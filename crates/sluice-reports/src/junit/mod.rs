@@ -7,16 +7,15 @@
 mod combine;
 mod error;
 mod merge;
-mod model;
 mod reader;
 mod reference;
 mod time;
 
 pub use combine::combine;
 pub use error::ReportError;
-pub use model::{TestCase, TestOutcome, Totals};
 pub use reader::{MAX_CASES, MAX_DEPTH, MAX_DETAILS_BYTES, MAX_REPORT_BYTES};
 pub use reference::ReferenceStats;
+pub use sluice_events::{TestCase, TestOutcome, Totals};
 
 /// A report, read.
 #[derive(Debug, Clone)]

@@ -99,6 +99,10 @@ pub(crate) struct RawReport {
     /// Top-level suites: the children of `<testsuites>`, or the root suite.
     pub roots: Vec<usize>,
     pub cases: Vec<RawCase>,
+    /// The nameless suite of testcases written straight under
+    /// `<testsuites>` (Node's test runner does); not a top-level suite
+    /// for the reference counts, which do not see such testcases.
+    pub loose: Option<usize>,
 }
 
 /// What an open element is, for the elements that matter.
@@ -251,10 +255,18 @@ fn open_element(
             }
             Ok(Open::Suite(suite))
         }
-        (b"testcase", None) => match parent_suite {
-            Some(suite) => new_case(report, element, suite).map(Open::Case),
-            None => Ok(Open::Other),
-        },
+        (b"testcase", None) => {
+            let suite = match parent_suite.or(report.loose) {
+                Some(suite) => suite,
+                None => {
+                    report.suites.push(RawSuite::default());
+                    let loose = report.suites.len() - 1;
+                    report.loose = Some(loose);
+                    loose
+                }
+            };
+            new_case(report, element, suite).map(Open::Case)
+        }
         (kind, Some(case)) => match ResultKind::of(kind) {
             Some(kind) => {
                 let [message] = attributes(element, [b"message"])?;

@@ -167,3 +167,21 @@ fn files_that_are_not_reports_say_where() {
     let unclosed = parse_junit(b"<testsuite>\n  <testcase name=\"a\">\n").unwrap_err();
     assert!(unclosed.line >= 2, "{unclosed}");
 }
+
+#[test]
+fn node_test_runner_writes_testcases_without_a_suite() {
+    let xml = r#"<?xml version="1.0" encoding="utf-8"?>
+<testsuites>
+	<testcase name="adds" time="0.001606" classname="test"/>
+	<testcase name="fails" time="0.001958" classname="test" failure="Expected 1 !== 2">
+		<failure type="testCodeFailure" message="Expected 1 !== 2">at a.test.js:4:28</failure>
+	</testcase>
+</testsuites>"#;
+    assert_eq!(
+        outcomes(xml),
+        [
+            ("adds".into(), TestOutcome::Passed),
+            ("fails".into(), TestOutcome::Failed)
+        ]
+    );
+}

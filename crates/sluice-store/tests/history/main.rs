@@ -10,3 +10,4 @@ mod queue;
 mod recording;
 mod recovery;
 mod support;
+mod test_results;

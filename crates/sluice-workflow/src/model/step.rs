@@ -24,6 +24,31 @@ pub struct Step {
     pub timeout_minutes: Option<Token>,
     /// Sluice's step cache (`cache:`), when declared.
     pub cache: Option<StepCache>,
+    /// The test reports the step writes (`reports:`, Sluice's extension).
+    pub reports: Option<StepReports>,
+    /// `retry:` (Sluice's extension): attempts after a failure.
+    pub retry: Option<StepRetry>,
+}
+
+/// `reports:` of a step.
+#[derive(Debug, Clone)]
+pub struct StepReports {
+    pub span: Span,
+    /// Globs of JUnit XML files, relative to the step's working directory.
+    pub junit: Vec<Spanned<String>>,
+}
+
+/// `retry:` of a step.
+#[derive(Debug, Clone)]
+pub struct StepRetry {
+    pub span: Span,
+    /// Attempts in all (the first one included), 1 to 10.
+    pub attempts: u32,
+    /// The wait before each retry, in seconds.
+    pub delay_seconds: f64,
+    /// A command run on retries instead of the step's script, given the
+    /// failed tests of its reports (`$SLUICE_FAILED_TESTS`).
+    pub rerun_failed: Option<Token>,
 }
 
 #[derive(Debug, Clone)]

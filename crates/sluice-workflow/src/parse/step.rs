@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use crate::contexts;
 use crate::ids::{self, StepIdGenerator};
-use crate::model::{Condition, Spanned, Step, StepAction, StepCache};
+use crate::model::{Condition, Spanned, Step, StepAction, StepCache, StepReports, StepRetry};
 use crate::reader::{Expect, Fields, Reader};
 use crate::yaml::Node;
 
@@ -20,8 +20,12 @@ const RUN_KEYS: &[&str] = &["run", "shell", "working-directory"];
 const USES_KEYS: &[&str] = &["uses", "with"];
 /// GitHub's background steps (`background:`, `wait:`, `wait-all:`, `cancel:`).
 const BACKGROUND_KEYS: &[&str] = &["background", "wait", "wait-all", "cancel"];
-const STEP_EXTENSIONS: &[&str] = &["cache"];
+const STEP_EXTENSIONS: &[&str] = &["cache", "reports", "retry"];
 const CACHE_KEYS: &[&str] = &["inputs", "outputs", "env"];
+const REPORT_KEYS: &[&str] = &["junit"];
+const RETRY_KEYS: &[&str] = &["attempts", "delay", "rerun-failed"];
+/// Most attempts a `retry:` may ask for.
+const MAX_ATTEMPTS: u32 = 10;
 
 pub(crate) fn read_steps(r: &mut Reader, node: &Node) -> Vec<Step> {
     let Some(items) = r.sequence(node, "steps") else {
@@ -107,6 +111,8 @@ fn read_step(
             )
         }),
         cache: fields.get("cache").and_then(|n| read_cache(r, n)),
+        reports: fields.get("reports").and_then(|n| read_reports(r, n)),
+        retry: fields.get("retry").and_then(|n| read_retry(r, n)),
     };
     if let Some(id_node) = fields.get("id")
         && let Some(id) = r.literal_non_empty(id_node, "id")
@@ -132,6 +138,14 @@ fn read_step(
         generator.reserve(&id.value);
         step.id = id.value;
         step.id_written = true;
+    }
+    if step.retry.is_some() && !matches!(step.action, StepAction::Run { .. }) {
+        r.diags
+            .error(
+                fields.key_span("retry").unwrap_or(node.span),
+                "`retry` applies only to `run` steps",
+            )
+            .with_help("for an action, use nick-fields/retry, which Sluice runs natively");
     }
     if step.cache.is_some() && !matches!(step.action, StepAction::Run { .. }) {
         r.diags
@@ -270,6 +284,81 @@ fn check_uses_syntax(r: &mut Reader, uses: &Spanned<String>) {
                 "name a version, e.g. actions/checkout@v4, or a local action as ./path/to/action",
             );
     }
+}
+
+fn read_reports(r: &mut Reader, node: &Node) -> Option<StepReports> {
+    let fields = r.fields(node, "reports", REPORT_KEYS, &[])?;
+    r.required(&fields, "junit");
+    let junit = fields
+        .get("junit")
+        .map(|n| r.literal_list(n, "junit"))
+        .unwrap_or_default();
+    Some(StepReports {
+        span: node.span,
+        junit,
+    })
+}
+
+fn read_retry(r: &mut Reader, node: &Node) -> Option<StepRetry> {
+    let fields = r.fields(node, "retry", RETRY_KEYS, &[])?;
+    r.required(&fields, "attempts");
+    let attempts = fields
+        .get("attempts")
+        .and_then(|n| r.literal_string(n, "attempts"))
+        .and_then(|written| match written.value.trim().parse::<u32>() {
+            Ok(n) if (1..=MAX_ATTEMPTS).contains(&n) => Some(n),
+            _ => {
+                r.diags
+                    .error(
+                        written.span,
+                        format!("attempts must be a whole number from 1 to {MAX_ATTEMPTS}"),
+                    )
+                    .with_help("`attempts: 3` runs the step up to three times");
+                None
+            }
+        })
+        .unwrap_or(1);
+    let delay_seconds = fields
+        .get("delay")
+        .and_then(|n| r.literal_string(n, "delay"))
+        .and_then(|written| match duration_seconds(&written.value) {
+            Some(seconds) => Some(seconds),
+            None => {
+                r.diags
+                    .error(written.span, format!("'{}' is not a delay", written.value))
+                    .with_help("write seconds (`10`), or `10s`, `2m` (at most an hour)");
+                None
+            }
+        })
+        .unwrap_or(0.0);
+    let rerun_failed = fields.get("rerun-failed").map(|n| {
+        r.token(
+            n,
+            "rerun-failed",
+            Expect::String,
+            &contexts::STEP.named("steps[*].run"),
+        )
+    });
+    Some(StepRetry {
+        span: node.span,
+        attempts,
+        delay_seconds,
+        rerun_failed,
+    })
+}
+
+/// `10`, `10s`, `2m`: seconds, at most an hour.
+fn duration_seconds(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let (number, scale) = if let Some(minutes) = text.strip_suffix('m') {
+        (minutes, 60.0)
+    } else if let Some(seconds) = text.strip_suffix('s') {
+        (seconds, 1.0)
+    } else {
+        (text, 1.0)
+    };
+    let seconds = number.trim().parse::<f64>().ok()? * scale;
+    (seconds.is_finite() && (0.0..=3600.0).contains(&seconds)).then_some(seconds)
 }
 
 fn read_cache(r: &mut Reader, node: &Node) -> Option<StepCache> {

@@ -162,7 +162,25 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
             break;
         }
     }
+    if config.flaky.auto_quarantine {
+        auto_quarantine(&root, &config, &history);
+    }
     Ok(status)
+}
+
+/// `auto-quarantine = true`: the flaky tests the history shows now join
+/// the quarantine file (to be committed, and reviewed).
+fn auto_quarantine(root: &Path, config: &Config, history: &History) {
+    let added = crate::commands::flaky::find(root, config, history, config.flaky.window_days)
+        .and_then(|findings| crate::commands::flaky::quarantine_flaky(root, &findings));
+    match added {
+        Ok(0) => {}
+        Ok(added) => eprintln!(
+            "note: {added} flaky test(s) quarantined automatically in {}; commit it to keep them there",
+            sluice_reports::QUARANTINE_FILE
+        ),
+        Err(e) => eprintln!("warning: flaky tests could not be quarantined: {e:#}"),
+    }
 }
 
 /// What the workflows and the event decided.

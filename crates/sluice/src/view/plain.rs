@@ -106,6 +106,22 @@ impl EventSink for PlainView {
                 };
                 format!("[{job}] {level}: {message}{place}")
             }
+            Event::TestReport {
+                job,
+                attempt,
+                totals,
+                ..
+            } => {
+                let attempt = if *attempt > 1 {
+                    format!(" (attempt {attempt})")
+                } else {
+                    String::new()
+                };
+                format!(
+                    "[{job}] tests{attempt}: {} passed, {} failed, {} errors, {} skipped, {} flaky",
+                    totals.passed, totals.failed, totals.errors, totals.skipped, totals.flaky
+                )
+            }
             Event::StepSummary { .. }
             | Event::CacheSaved { .. }
             | Event::ArtifactUploaded { .. }

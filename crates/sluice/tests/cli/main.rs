@@ -15,4 +15,5 @@ mod server_support;
 mod services_isolation;
 mod static_server;
 mod support;
+mod test_results;
 mod workflow_language;

@@ -1,4 +1,5 @@
-//! What a JUnit report holds, once read.
+//! Test results, as reports hold them and runs record them: a test's
+//! identity, outcome, time and why it failed, and the counts of a set.
 
 use serde::{Deserialize, Serialize};
 

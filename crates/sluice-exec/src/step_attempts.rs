@@ -1,0 +1,151 @@
+//! A `run:` step's attempts: `retry:` runs it again after a failure
+//! (after `delay`), each attempt's log kept in the step's and its reports
+//! read after each; with `rerun-failed`, a retry runs that command
+//! instead, told the tests that failed (`$SLUICE_FAILED_TESTS`, one
+//! `class::name` a line; `$SLUICE_FAILED_TEST_FILES`, their files). A
+//! step whose failures are all quarantined tests passes, with a warning
+//! naming them.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use indexmap::IndexMap;
+use sluice_reports::TestCase;
+
+use crate::eval_host::RunHost;
+use crate::events::{CancelLevel, LogLevel, Outcome};
+use crate::job::JobState;
+use crate::script_step::RunStep;
+use crate::step::{StepContext, StepLimits, StepResult};
+use crate::test_reports::{self, ReportsRead};
+
+pub(crate) fn run(
+    ctx: &StepContext,
+    state: &mut JobState,
+    host: &RunHost,
+    env: &IndexMap<String, String>,
+    limits: &StepLimits,
+    step: &RunStep,
+) -> StepResult {
+    let retry = ctx.step.retry.as_ref();
+    let attempts = retry.map_or(1, |r| r.attempts);
+    let globs: Option<Vec<String>> = ctx
+        .step
+        .reports
+        .as_ref()
+        .map(|r| r.junit.iter().map(|g| g.value.clone()).collect());
+    let mut failed: Vec<TestCase> = Vec::new();
+    let mut attempt = 1;
+    loop {
+        let started = SystemTime::now();
+        let rerun = retry
+            .and_then(|r| r.rerun_failed.as_ref())
+            .filter(|_| attempt > 1 && !failed.is_empty());
+        let result = match rerun {
+            Some(command) => {
+                let mut env = env.clone();
+                env.extend(failed_tests_env(&failed));
+                let step = RunStep {
+                    script: command,
+                    ..*step
+                };
+                crate::script_step::run(ctx, state, host, &env, limits, &step)
+            }
+            None => crate::script_step::run(ctx, state, host, env, limits, step),
+        };
+        let reports = globs
+            .as_ref()
+            .map(|globs| test_reports::read(ctx, globs, attempt, Some(started)));
+        let result = quarantine_verdict(ctx, result, reports.as_ref());
+        let stopped = (ctx.cancel_level)() != CancelLevel::None || result.timed_out_job;
+        if result.outcome != Outcome::Failure || attempt >= attempts || stopped {
+            return result;
+        }
+        failed = reports
+            .map(|r| r.failures().cloned().collect())
+            .unwrap_or_default();
+        let delay = retry.map_or(0.0, |r| r.delay_seconds);
+        ctx.shared.system_message(
+            ctx.key,
+            Some(ctx.index),
+            LogLevel::Warning,
+            &format!(
+                "attempt {attempt} of {attempts} failed; attempt {} starts{}",
+                attempt + 1,
+                if delay > 0.0 {
+                    format!(" in {delay}s")
+                } else {
+                    String::new()
+                }
+            ),
+        );
+        if !wait(ctx, Duration::from_secs_f64(delay), limits) {
+            return result;
+        }
+        attempt += 1;
+    }
+}
+
+/// Waits `delay` before a retry; false when the run was cancelled or the
+/// step's time ran out meanwhile.
+fn wait(ctx: &StepContext, delay: Duration, limits: &StepLimits) -> bool {
+    let until = Instant::now() + delay;
+    while Instant::now() < until {
+        if (ctx.cancel_level)() != CancelLevel::None || Instant::now() >= limits.deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50).min(until - Instant::now()));
+    }
+    Instant::now() < limits.deadline
+}
+
+/// A failed step whose reports' failures are all quarantined passes.
+fn quarantine_verdict(
+    ctx: &StepContext,
+    mut result: StepResult,
+    reports: Option<&ReportsRead>,
+) -> StepResult {
+    let Some(reports) = reports else {
+        return result;
+    };
+    if result.outcome != Outcome::Failure || result.timed_out_job {
+        return result;
+    }
+    let failures: Vec<&TestCase> = reports.failures().collect();
+    let quarantine = test_reports::quarantine(ctx);
+    if failures.is_empty() || failures.iter().any(|f| quarantine.entry_for(f).is_none()) {
+        return result;
+    }
+    let names: Vec<String> = failures.iter().map(|f| f.display_name()).collect();
+    ctx.shared.system_message(
+        ctx.key,
+        Some(ctx.index),
+        LogLevel::Warning,
+        &ctx.shared.mask(&format!(
+            "every failure is of a quarantined test ({}); the step passes",
+            names.join(", ")
+        )),
+    );
+    result.outcome = Outcome::Success;
+    result
+}
+
+/// What a `rerun-failed` command is told.
+fn failed_tests_env(failed: &[TestCase]) -> Vec<(String, String)> {
+    let tests: Vec<String> = failed
+        .iter()
+        .map(|t| {
+            if t.classname.is_empty() {
+                t.name.clone()
+            } else {
+                format!("{}::{}", t.classname, t.name)
+            }
+        })
+        .collect();
+    let mut files: Vec<&str> = failed.iter().filter_map(|t| t.file.as_deref()).collect();
+    files.sort_unstable();
+    files.dedup();
+    vec![
+        ("SLUICE_FAILED_TESTS".to_string(), tests.join("\n")),
+        ("SLUICE_FAILED_TEST_FILES".to_string(), files.join("\n")),
+    ]
+}

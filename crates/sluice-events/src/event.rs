@@ -4,7 +4,8 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    AnnotationLevel, CacheKind, CacheResult, JobKey, LogLevel, Outcome, Stream, TestCase, Totals,
+    AnnotationLevel, CacheKind, CacheResult, CoverageFile, CoverageTotals, DiffTotals, JobKey,
+    LogLevel, Outcome, Stream, TestCase, Totals,
 };
 
 /// Version of the event shape; bumped when a field is removed or changes
@@ -192,6 +193,20 @@ pub enum Event {
         /// exactly that commit (flaky detection compares runs of a tree).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tree: Option<String>,
+        at: Timestamp,
+    },
+    /// A step's coverage reports, read after an attempt (merged when
+    /// several), with the change's coverage when a gate asked for it.
+    CoverageReport {
+        job: JobKey,
+        step: usize,
+        attempt: u32,
+        /// The files read, relative to the workspace.
+        files: Vec<String>,
+        totals: CoverageTotals,
+        per_file: Vec<CoverageFile>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        diff: Option<DiffTotals>,
         at: Timestamp,
     },
     RunFinished {

@@ -11,6 +11,7 @@
 
 mod cache_report;
 mod cancel;
+mod coverage;
 mod event;
 mod job_key;
 mod levels;
@@ -20,6 +21,7 @@ mod test_results;
 
 pub use cache_report::{CacheKind, CacheResult};
 pub use cancel::{CancelLevel, CancelToken};
+pub use coverage::{CoverageFile, CoverageTotals, DiffTotals};
 pub use event::{EVENT_FORMAT_VERSION, Event, JobInfo, Timestamp};
 pub use job_key::{JobKey, JobKeyError, KeyPart};
 pub use levels::{AnnotationLevel, LogLevel, Stream};

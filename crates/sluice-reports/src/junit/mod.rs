@@ -5,14 +5,14 @@
 //! read; what they add is tolerated.
 
 mod combine;
-mod error;
+
 mod merge;
 mod reader;
 mod reference;
 mod time;
 
+pub use crate::report_error::ReportError;
 pub use combine::combine;
-pub use error::ReportError;
 pub use reader::{MAX_CASES, MAX_DEPTH, MAX_DETAILS_BYTES, MAX_REPORT_BYTES};
 pub use reference::ReferenceStats;
 pub use sluice_events::{TestCase, TestOutcome, Totals};

@@ -9,7 +9,9 @@
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
-use super::error::ReportError;
+use crate::report_error::ReportError;
+use crate::report_text::report_text;
+use crate::xml_walk::attributes;
 
 /// The largest report read.
 pub const MAX_REPORT_BYTES: usize = 512 * 1024 * 1024;
@@ -114,15 +116,7 @@ enum Open {
 }
 
 pub(crate) fn read(bytes: &[u8]) -> Result<RawReport, ReportError> {
-    if bytes.len() > MAX_REPORT_BYTES {
-        return Err(ReportError::at(
-            bytes,
-            0,
-            format!("the report is larger than {} MiB", MAX_REPORT_BYTES >> 20),
-        ));
-    }
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| ReportError::at(bytes, e.valid_up_to(), "the report is not UTF-8 text"))?;
+    let text = report_text(bytes, MAX_REPORT_BYTES)?;
     let mut reader = Reader::from_str(text);
     let mut report = RawReport::default();
     let mut open: Vec<Open> = Vec::new();
@@ -344,28 +338,6 @@ fn new_case(report: &mut RawReport, element: &BytesStart, suite: usize) -> Resul
     let index = report.cases.len() - 1;
     report.suites[suite].cases.push(index);
     Ok(index)
-}
-
-/// The values of attributes `keys` (entities decoded), in one pass over
-/// the element's attributes; the first of a repeated attribute wins.
-fn attributes<const N: usize>(
-    element: &BytesStart,
-    keys: [&[u8]; N],
-) -> Result<[Option<String>; N], String> {
-    let mut values: [Option<String>; N] = std::array::from_fn(|_| None);
-    for attribute in element.attributes() {
-        let attribute = attribute.map_err(|e| format!("a malformed attribute: {e}"))?;
-        let Some(at) = keys.iter().position(|k| *k == attribute.key.as_ref()) else {
-            continue;
-        };
-        if values[at].is_none() {
-            let value = attribute
-                .unescape_value()
-                .map_err(|e| format!("attribute {}: {e}", String::from_utf8_lossy(keys[at])))?;
-            values[at] = Some(value.into_owned());
-        }
-    }
-    Ok(values)
 }
 
 /// Appends, keeping at most [`MAX_DETAILS_BYTES`] (cut at a character).

@@ -49,6 +49,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0006_test_results.sql"),
         rebuilds_a_parent: false,
     },
+    Migration {
+        version: 7,
+        sql: include_str!("migrations/0007_coverage_and_shards.sql"),
+        rebuilds_a_parent: false,
+    },
 ];
 
 /// The schema version this build writes.

@@ -673,6 +673,32 @@ impl RecorderState {
                     crate::test_records::record_report(db, &report)
                 })
             }
+            Event::CoverageReport {
+                job,
+                step,
+                attempt,
+                files,
+                totals,
+                per_file,
+                diff,
+                at,
+            } => {
+                let record = crate::coverage_records::CoverageRecord {
+                    run_id,
+                    job,
+                    step: *step,
+                    attempt: *attempt,
+                    files,
+                    totals,
+                    per_file,
+                    diff: diff.as_ref(),
+                    at: *at,
+                };
+                self.db.write("record coverage", |db| {
+                    ensure_job(db, job)?;
+                    crate::coverage_records::record_coverage(db, &record)
+                })
+            }
             Event::RunFinished {
                 result,
                 duration_ms,

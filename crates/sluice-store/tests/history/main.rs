@@ -9,5 +9,6 @@ mod numbering;
 mod queue;
 mod recording;
 mod recovery;
+mod shards_and_coverage;
 mod support;
 mod test_results;

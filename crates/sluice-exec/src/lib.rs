@@ -5,6 +5,7 @@ mod actions;
 pub mod archive;
 pub mod assignment;
 mod call_scope;
+mod coverage_reports;
 pub mod docker_meta;
 pub mod engine;
 pub mod eval_host;
@@ -44,5 +45,5 @@ pub use actions::{
 };
 pub use events::{CancelLevel, CancelToken};
 pub use events::{Event, EventSink, Outcome};
-pub use run_spec::{Isolation, ReusedJob, RunSpec};
+pub use run_spec::{CoverageSettings, Isolation, ReusedJob, RunSpec};
 pub use scheduler::{RunReport, run};

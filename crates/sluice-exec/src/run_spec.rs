@@ -91,6 +91,21 @@ pub struct RunSpec {
     /// Sluice's own executable, to start the watcher that stops the run's
     /// processes if Sluice dies ([`crate::reaper`]); `None` runs without it.
     pub reaper_exe: Option<PathBuf>,
+    /// Coverage gates from `sluice.toml`, and the default branch's latest
+    /// coverage for `max-drop`.
+    pub coverage: CoverageSettings,
+}
+
+/// What the run knows of coverage before it starts.
+#[derive(Debug, Clone, Default)]
+pub struct CoverageSettings {
+    /// `[coverage]` of `sluice.toml`; a step's `coverage-gate` wins key by key.
+    pub gate: sluice_reports::coverage::CoverageGate,
+    /// What diff coverage is measured against (default: the default branch).
+    pub base: Option<String>,
+    /// The line coverage (percent) of the default branch's latest run
+    /// that had coverage.
+    pub baseline_percent: Option<f64>,
 }
 
 /// Where a run's jobs run.

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use indexmap::IndexMap;
 use sluice_reports::TestCase;
+use sluice_reports::coverage::CoverageGate;
 
+use crate::coverage_reports::{self, CoverageRequest};
 use crate::eval_host::RunHost;
 use crate::events::{CancelLevel, LogLevel, Outcome};
 use crate::job::JobState;
@@ -32,7 +34,9 @@ pub(crate) fn run(
         .step
         .reports
         .as_ref()
+        .filter(|r| !r.junit.is_empty())
         .map(|r| r.junit.iter().map(|g| g.value.clone()).collect());
+    let first_started = SystemTime::now();
     let mut failed: Vec<TestCase> = Vec::new();
     let mut attempt = 1;
     loop {
@@ -58,7 +62,7 @@ pub(crate) fn run(
         let result = quarantine_verdict(ctx, result, reports.as_ref());
         let stopped = (ctx.cancel_level)() != CancelLevel::None || result.timed_out_job;
         if result.outcome != Outcome::Failure || attempt >= attempts || stopped {
-            return result;
+            return with_coverage(ctx, result, attempt, first_started);
         }
         failed = reports
             .map(|r| r.failures().cloned().collect())
@@ -83,6 +87,44 @@ pub(crate) fn run(
         }
         attempt += 1;
     }
+}
+
+/// The step's coverage reports, read once its attempts are over (any
+/// attempt may have written them); a broken gate fails a step that
+/// passed.
+fn with_coverage(
+    ctx: &StepContext,
+    mut result: StepResult,
+    attempt: u32,
+    since: SystemTime,
+) -> StepResult {
+    let Some(reports) = ctx.step.reports.as_ref().filter(|r| !r.coverage.is_empty()) else {
+        return result;
+    };
+    let gate = reports.coverage_gate.as_ref();
+    let request = CoverageRequest {
+        globs: reports.coverage.iter().map(|g| g.value.clone()).collect(),
+        format: None,
+        gate: CoverageGate {
+            minimum: gate.and_then(|g| g.minimum),
+            max_drop: gate.and_then(|g| g.max_drop),
+            diff_minimum: gate.and_then(|g| g.diff_minimum),
+        },
+        base: gate.and_then(|g| g.base.clone()),
+    };
+    let read = coverage_reports::read(ctx, &request, attempt, Some(since));
+    if read.files == 0 && result.outcome == Outcome::Success {
+        ctx.shared.system_message(
+            ctx.key,
+            Some(ctx.index),
+            LogLevel::Warning,
+            "reports: no coverage report matched",
+        );
+    }
+    if !read.failures.is_empty() && result.outcome == Outcome::Success {
+        result.outcome = Outcome::Failure;
+    }
+    result
 }
 
 /// Waits `delay` before a retry; false when the run was cancelled or the

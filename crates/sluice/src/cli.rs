@@ -66,8 +66,10 @@ pub enum Command {
     Hook(HookArgs),
     /// Read test reports without a run: `sluice report junit FILE...`.
     Report(ReportArgs),
-    /// Test results across runs: a run's tests, one test's history, flaky and broken tests, the quarantine.
+    /// Test results across runs: a run's tests, one test's history, flaky and broken tests, the quarantine, shards.
     Tests(TestsArgs),
+    /// Coverage from the history: a run's, and the change's against its merge base.
+    Coverage(CoverageArgs),
     /// Internal: the watcher that stops a run's processes if Sluice dies.
     #[command(name = "__reap", hide = true)]
     Reap {
@@ -358,10 +360,65 @@ pub enum TestsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The items (test files or classes) of one shard, balanced by their measured durations.
+    Shard {
+        /// How many shards.
+        #[arg(long)]
+        total: usize,
+        /// This shard, from 1 (not needed with --explain).
+        #[arg(long, required_unless_present = "explain")]
+        index: Option<usize>,
+        /// What ITEMS are: test files (the reports' `file`, or their class as a module) or classes.
+        #[arg(long, value_enum, default_value_t = ShardBy::File)]
+        by: ShardBy,
+        /// Hand out items a batch at a time from a queue the run's shards share (inside a Sluice run only): call again for the next batch until it prints nothing.
+        #[arg(long, conflicts_with = "explain")]
+        queue: bool,
+        /// Show every shard's items and predicted time instead.
+        #[arg(long)]
+        explain: bool,
+        /// Test files, classes or globs (GitHub's path-glob rules).
+        #[arg(required = true)]
+        items: Vec<String>,
+    },
     /// The quarantine (.sluice/quarantine.yml): tests that still run but whose failures do not fail a step.
     Quarantine {
         #[command(subcommand)]
         command: QuarantineCommand,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ShardBy {
+    File,
+    Class,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct CoverageArgs {
+    #[command(subcommand)]
+    pub command: Option<CoverageCommand>,
+    /// The run whose coverage to show (default: the latest with coverage).
+    pub run: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CoverageCommand {
+    /// The coverage of the working tree's change against its merge base with BASE, from a run's coverage.
+    Diff {
+        /// What the change is measured against (default: [coverage] base, else the default branch).
+        #[arg(long)]
+        base: Option<String>,
+        /// The run whose coverage to use (default: the latest with coverage).
+        #[arg(long)]
+        run: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -394,6 +451,18 @@ pub enum ReportCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Print the totals and every test as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// What coverage reports hold (Cobertura, JaCoCo, LCOV, Go profiles): totals and per file; several merge.
+    Coverage {
+        /// Report files (shards of one suite merge).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The format of every file (cobertura, jacoco, lcov, go); default: told by each file.
+        #[arg(long)]
+        format: Option<String>,
+        /// Print the totals and every file as JSON.
         #[arg(long)]
         json: bool,
     },

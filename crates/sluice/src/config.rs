@@ -42,6 +42,9 @@ struct File {
     /// Flaky detection.
     #[serde(default)]
     flaky: crate::flaky_settings::FlakyFile,
+    /// Coverage gates.
+    #[serde(default)]
+    coverage: crate::coverage_settings::CoverageFile,
     // The keys of `sluice serve` (see server_settings.rs). Listed here,
     // not flattened, so that a misspelt key is reported where it is.
     webhook_secret: Option<String>,
@@ -91,6 +94,7 @@ pub struct Config {
     pub server: crate::server_settings::ServerSettings,
     /// Flaky detection.
     pub flaky: crate::flaky_settings::FlakySettings,
+    pub coverage: crate::coverage_settings::CoverageConfig,
 }
 
 /// The settings for remote actions and reusable workflows.
@@ -227,8 +231,11 @@ impl Config {
             .with_context(|| format!("{}", path.display()))?;
         let flaky = crate::flaky_settings::FlakySettings::from_file(file.flaky)
             .with_context(|| format!("{}", path.display()))?;
+        let coverage = crate::coverage_settings::CoverageConfig::from_file(file.coverage)
+            .with_context(|| format!("{}", path.display()))?;
         Ok(Config {
             flaky,
+            coverage,
             server,
             actions,
             container_engine: env_text("SLUICE_CONTAINER_ENGINE").or(file.container_engine),

@@ -31,6 +31,9 @@ pub struct EngineSetup<'a> {
     /// Code from outside the team (a fork's pull request): no secrets,
     /// and only a minimal environment.
     pub untrusted: bool,
+    /// The repository as the history names it (steps are told, with the
+    /// history's directory, for `sluice tests shard`).
+    pub repository: &'a str,
 }
 
 /// What is particular to one run.
@@ -42,6 +45,9 @@ pub struct RunParts {
     pub selected_jobs: Option<std::collections::HashSet<String>>,
     pub job_groups: Option<Arc<dyn JobGroups>>,
     pub reused: IndexMap<JobKey, ReusedJob>,
+    /// The default branch's latest line coverage, in percent (for
+    /// `max-drop`).
+    pub coverage_baseline: Option<f64>,
 }
 
 pub fn spec(setup: &EngineSetup, run: RunParts) -> Result<RunSpec> {
@@ -81,9 +87,14 @@ pub fn spec(setup: &EngineSetup, run: RunParts) -> Result<RunSpec> {
         max_parallel_jobs: config.jobs,
         grace: config.cancel_grace,
         selected_jobs: run.selected_jobs,
-        base_env: base_env(setup.untrusted),
+        base_env: base_env(setup.untrusted, &config.state_dir, setup.repository),
         tracking_prefix,
         reaper_exe: Some(setup.exe.to_path_buf()),
+        coverage: sluice_exec::CoverageSettings {
+            gate: config.coverage.gate,
+            base: config.coverage.base.clone(),
+            baseline_percent: run.coverage_baseline,
+        },
         remote: Some(Arc::clone(setup.remote)),
         native_actions: NativeActions::new(
             config.actions.native_default,
@@ -128,10 +139,25 @@ const MINIMAL_ENV: [&str; 8] = [
 /// The environment steps start from: Sluice's own, as a self-hosted runner
 /// passes its environment on, minus the secrets handed to Sluice itself
 /// and its credentials; for an untrusted run, only the basics.
-fn base_env(untrusted: bool) -> Vec<(String, String)> {
-    std::env::vars()
+/// Steps also learn where the run's history is (`RUN_STATE_DIR_VAR`), so
+/// that `sluice tests shard` inside a job reads the history of the run
+/// that started it, not of the job's copy of the repository.
+fn base_env(untrusted: bool, state_dir: &Path, repository: &str) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = std::env::vars()
         .filter(|(k, _)| !k.starts_with(secrets::ENV_PREFIX))
         .filter(|(k, _)| !SLUICE_CREDENTIALS.contains(&k.as_str()))
+        .filter(|(k, _)| k != RUN_STATE_DIR_VAR && k != RUN_REPOSITORY_VAR)
         .filter(|(k, _)| !untrusted || MINIMAL_ENV.contains(&k.as_str()) || k.starts_with("LC_"))
-        .collect()
+        .collect();
+    env.push((
+        RUN_STATE_DIR_VAR.to_string(),
+        state_dir.display().to_string(),
+    ));
+    env.push((RUN_REPOSITORY_VAR.to_string(), repository.to_string()));
+    env
 }
+
+/// Where a step finds the history of the run it belongs to.
+pub const RUN_STATE_DIR_VAR: &str = "SLUICE_RUN_STATE_DIR";
+/// The repository as that history names it.
+pub const RUN_REPOSITORY_VAR: &str = "SLUICE_RUN_REPOSITORY";

@@ -30,6 +30,14 @@ impl History {
         Ok(History { store, repository })
     }
 
+    /// The history in `state_dir`, of the repository it names `repository`
+    /// (a step's `sluice` reads the history of the run it belongs to).
+    pub fn open_named(state_dir: &Path, repository: String) -> Result<History> {
+        let store = sluice_store::History::open(state_dir)
+            .with_context(|| format!("cannot open the run history in {}", state_dir.display()))?;
+        Ok(History { store, repository })
+    }
+
     /// Runs of this repository that were cut off and are now marked interrupted.
     pub fn recovered(&self) -> Vec<u64> {
         self.store

@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod config;
+mod coverage_settings;
 mod engine;
 mod event;
 mod exit;
@@ -77,6 +78,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Hook(args) => commands::hook::hook(&cwd, args),
         Command::Report(args) => commands::report::report(&cwd, args),
         Command::Tests(args) => commands::tests::tests(&cwd, args),
+        Command::Coverage(args) => commands::coverage::coverage(&cwd, args),
         Command::Reap { prefix, scratch } => {
             sluice_exec::reaper::run_reaper(prefix, scratch.as_deref());
             Ok(ExitStatus::Success)

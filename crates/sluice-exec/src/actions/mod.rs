@@ -9,6 +9,7 @@ pub(crate) mod artifact_name;
 mod artifacts;
 mod cache;
 mod checkout;
+mod coverage_upload;
 mod docker_action;
 mod docker_build;
 mod local;
@@ -226,6 +227,8 @@ pub(crate) fn run(
             }
             "mikepenz/action-junit-report" => Some(test_report::action_junit_report(ctx, &inputs)),
             "nick-fields/retry" => Some(retry::run(ctx, state, host, env, limits, &inputs)),
+            "codecov/codecov-action" => Some(coverage_upload::codecov(ctx, &inputs)),
+            "coverallsapp/github-action" => Some(coverage_upload::coveralls(ctx, &inputs)),
             _ => None,
         };
         if let Some(result) = native {
@@ -271,6 +274,8 @@ const NATIVE: &[&str] = &[
     "enricomi/publish-unit-test-result-action/composite",
     "mikepenz/action-junit-report",
     "nick-fields/retry",
+    "codecov/codecov-action",
+    "coverallsapp/github-action",
 ];
 
 /// Resolves (and fetches) the remote actions the run's jobs use directly,

@@ -224,3 +224,50 @@ pub fn checkout(root: &Path, sha: &str, branch: Option<&str>, dest: &Path) -> Re
     }
     Ok(())
 }
+
+/// The best common ancestor of `a` and `b`.
+pub fn merge_base(root: &Path, a: &str, b: &str) -> Option<String> {
+    git(root, &["merge-base", "--end-of-options", a, b])
+        .ok()
+        .filter(|sha| !sha.is_empty())
+}
+
+/// The working tree's changes since commit `base`, as a unified diff
+/// without context and without the `a/` and `b/` prefixes (committed and
+/// uncommitted changes alike; files git does not track are not in it).
+pub fn diff_since(root: &Path, base: &str) -> Result<String, GitError> {
+    git(
+        root,
+        &[
+            "-c",
+            "core.quotePath=false",
+            "diff",
+            "-U0",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-renames",
+            "--no-prefix",
+            base,
+            "--",
+        ],
+    )
+}
+
+/// Where symbolic ref `name` points (`refs/remotes/origin/HEAD` →
+/// `origin/main`), when it is one.
+pub fn resolve_symbolic(root: &Path, name: &str) -> Option<String> {
+    git(root, &["symbolic-ref", "-q", "--short", name])
+        .ok()
+        .filter(|target| !target.is_empty())
+}
+
+/// The default branch: where `origin/HEAD` points, else `main` or `master`.
+pub fn default_branch(root: &Path) -> Option<String> {
+    if let Some(target) = resolve_symbolic(root, "refs/remotes/origin/HEAD") {
+        return Some(target);
+    }
+    ["main", "master", "origin/main", "origin/master"]
+        .into_iter()
+        .find(|name| resolve(root, name).is_some())
+        .map(str::to_string)
+}

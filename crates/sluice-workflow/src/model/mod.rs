@@ -17,7 +17,7 @@ pub use action::{Action, ActionInput, ActionOutput, ActionRuns};
 pub use job::{
     CallSecrets, Concurrency, Job, JobBody, RunDefaults, Service, Strategy, WorkflowCall,
 };
-pub use step::{Condition, Step, StepAction, StepCache, StepReports, StepRetry};
+pub use step::{Condition, CoverageGateSpec, Step, StepAction, StepCache, StepReports, StepRetry};
 pub use trigger::{Cron, InputDef, InputType, OutputDef, RefFilters, SecretDef, Trigger};
 
 use crate::source::{SourceFile, Span};

@@ -36,6 +36,20 @@ pub struct StepReports {
     pub span: Span,
     /// Globs of JUnit XML files, relative to the step's working directory.
     pub junit: Vec<Spanned<String>>,
+    /// Globs of coverage reports (Cobertura, JaCoCo, LCOV, Go profiles).
+    pub coverage: Vec<Spanned<String>>,
+    /// `coverage-gate:` limits the coverage must meet.
+    pub coverage_gate: Option<CoverageGateSpec>,
+}
+
+/// `reports.coverage-gate`: percentages as written (checked to be 0 to 100).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CoverageGateSpec {
+    pub minimum: Option<f64>,
+    pub max_drop: Option<f64>,
+    pub diff_minimum: Option<f64>,
+    /// What the change is measured against (default: the default branch).
+    pub base: Option<String>,
 }
 
 /// `retry:` of a step.

@@ -4,7 +4,9 @@ use std::collections::HashMap;
 
 use crate::contexts;
 use crate::ids::{self, StepIdGenerator};
-use crate::model::{Condition, Spanned, Step, StepAction, StepCache, StepReports, StepRetry};
+use crate::model::{
+    Condition, CoverageGateSpec, Spanned, Step, StepAction, StepCache, StepReports, StepRetry,
+};
 use crate::reader::{Expect, Fields, Reader};
 use crate::yaml::Node;
 
@@ -22,7 +24,8 @@ const USES_KEYS: &[&str] = &["uses", "with"];
 const BACKGROUND_KEYS: &[&str] = &["background", "wait", "wait-all", "cancel"];
 const STEP_EXTENSIONS: &[&str] = &["cache", "reports", "retry"];
 const CACHE_KEYS: &[&str] = &["inputs", "outputs", "env"];
-const REPORT_KEYS: &[&str] = &["junit"];
+const REPORT_KEYS: &[&str] = &["junit", "coverage", "coverage-gate"];
+const GATE_KEYS: &[&str] = &["minimum", "max-drop", "diff-minimum", "base"];
 const RETRY_KEYS: &[&str] = &["attempts", "delay", "rerun-failed"];
 /// Most attempts a `retry:` may ask for.
 const MAX_ATTEMPTS: u32 = 10;
@@ -288,14 +291,67 @@ fn check_uses_syntax(r: &mut Reader, uses: &Spanned<String>) {
 
 fn read_reports(r: &mut Reader, node: &Node) -> Option<StepReports> {
     let fields = r.fields(node, "reports", REPORT_KEYS, &[])?;
-    r.required(&fields, "junit");
-    let junit = fields
-        .get("junit")
-        .map(|n| r.literal_list(n, "junit"))
-        .unwrap_or_default();
+    if fields.get("junit").is_none() && fields.get("coverage").is_none() {
+        r.diags
+            .error(node.span, "reports: names no report")
+            .with_help("write `junit: [GLOBS]`, `coverage: [GLOBS]` or both");
+    }
+    let list = |r: &mut Reader, key: &str| {
+        fields
+            .get(key)
+            .map(|n| r.literal_list(n, key))
+            .unwrap_or_default()
+    };
+    let junit = list(r, "junit");
+    let coverage = list(r, "coverage");
+    let coverage_gate = fields
+        .get("coverage-gate")
+        .and_then(|n| read_coverage_gate(r, n));
+    if coverage_gate.is_some() && coverage.is_empty() {
+        r.diags
+            .error(node.span, "coverage-gate: without coverage reports")
+            .with_help("name the reports the gate judges: `coverage: [coverage.xml]`");
+    }
     Some(StepReports {
         span: node.span,
         junit,
+        coverage,
+        coverage_gate,
+    })
+}
+
+fn read_coverage_gate(r: &mut Reader, node: &Node) -> Option<CoverageGateSpec> {
+    let fields = r.fields(node, "coverage-gate", GATE_KEYS, &[])?;
+    let percent = |r: &mut Reader, key: &str| {
+        let written = fields.get(key).and_then(|n| r.literal_string(n, key))?;
+        match written.value.trim().trim_end_matches('%').parse::<f64>() {
+            Ok(v) if (0.0..=100.0).contains(&v) => Some(v),
+            _ => {
+                r.diags
+                    .error(
+                        written.span,
+                        format!(
+                            "{key}: '{}' is not a percentage from 0 to 100",
+                            written.value
+                        ),
+                    )
+                    .with_help("write e.g. `minimum: 80` or `max-drop: 0.5`");
+                None
+            }
+        }
+    };
+    let minimum = percent(r, "minimum");
+    let max_drop = percent(r, "max-drop");
+    let diff_minimum = percent(r, "diff-minimum");
+    let base = fields
+        .get("base")
+        .and_then(|n| r.literal_string(n, "base"))
+        .map(|s| s.value);
+    Some(CoverageGateSpec {
+        minimum,
+        max_drop,
+        diff_minimum,
+        base,
     })
 }
 

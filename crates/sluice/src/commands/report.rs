@@ -16,7 +16,17 @@ use crate::terminal_text::inert;
 const SLOWEST: usize = 5;
 
 pub fn report(cwd: &Path, args: &ReportArgs) -> Result<ExitStatus> {
-    let ReportCommand::Junit { files, json } = &args.command;
+    match &args.command {
+        ReportCommand::Junit { files, json } => junit(cwd, files, *json),
+        ReportCommand::Coverage {
+            files,
+            format,
+            json,
+        } => super::report_coverage::report_coverage(cwd, files, format.as_deref(), *json),
+    }
+}
+
+fn junit(cwd: &Path, files: &[std::path::PathBuf], json: bool) -> Result<ExitStatus> {
     let mut reports: Vec<(String, JunitReport)> = Vec::new();
     let mut unreadable = false;
     for file in files {
@@ -36,7 +46,7 @@ pub fn report(cwd: &Path, args: &ReportArgs) -> Result<ExitStatus> {
         }
     }
     let (tests, totals) = tests_and_totals(reports);
-    if *json {
+    if json {
         // Written as it is serialised: a large report's JSON is never
         // held whole in memory.
         let stdout = std::io::stdout();

@@ -113,6 +113,7 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
                 cache: cache.as_ref(),
                 exe: &exe,
                 untrusted: false,
+                repository: history.repository(),
             },
             RunParts {
                 workflow,
@@ -121,6 +122,11 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
                 selected_jobs: jobs,
                 job_groups: Some(job_groups),
                 reused: indexmap::IndexMap::new(),
+                coverage_baseline: crate::coverage_settings::default_branch_baseline(
+                    &root,
+                    history.store(),
+                    history.repository(),
+                ),
             },
         )?;
         let color = render::use_color(color_choice, std::io::stdout().is_terminal());

@@ -21,6 +21,24 @@ pub fn tests(cwd: &Path, args: &TestsArgs) -> Result<ExitStatus> {
             json,
         }) => super::flaky::flaky(cwd, *days, *quarantine, *json),
         Some(TestsCommand::Quarantine { command }) => super::quarantine::quarantine(cwd, command),
+        Some(TestsCommand::Shard {
+            total,
+            index,
+            by,
+            queue,
+            explain,
+            items,
+        }) => super::shard::shard(
+            cwd,
+            &super::shard::ShardRequest {
+                total: *total,
+                index: *index,
+                by: *by,
+                queue: *queue,
+                explain: *explain,
+                items,
+            },
+        ),
     }
 }
 

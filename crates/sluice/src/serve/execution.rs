@@ -85,6 +85,8 @@ fn run_at_commit(
         Some(rerun) if rerun.failed_only => successes_of(&history, &p.repository, rerun.of)?,
         _ => IndexMap::new(),
     };
+    let coverage_baseline =
+        crate::coverage_settings::default_branch_baseline(checkout.path(), &history, &p.repository);
     let job_groups = Arc::new(HistoryJobGroups::new(
         history,
         run.run_id,
@@ -99,6 +101,7 @@ fn run_at_commit(
             cache: Some(&p.cache),
             exe: &p.exe,
             untrusted: request.untrusted,
+            repository: &p.repository,
         },
         RunParts {
             workflow,
@@ -107,6 +110,7 @@ fn run_at_commit(
             selected_jobs: None,
             job_groups: Some(job_groups),
             reused,
+            coverage_baseline,
         },
     )
     .map_err(|e| format!("{e:#}"))?;

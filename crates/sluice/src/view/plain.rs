@@ -122,6 +122,19 @@ impl EventSink for PlainView {
                     totals.passed, totals.failed, totals.errors, totals.skipped, totals.flaky
                 )
             }
+            Event::CoverageReport {
+                job, totals, diff, ..
+            } => {
+                let diff = diff.as_ref().map_or(String::new(), |d| {
+                    format!(", {} of {} changed lines", d.covered, d.total)
+                });
+                format!(
+                    "[{job}] coverage: {:.2}% of lines ({} of {}){diff}",
+                    totals.line_rate() * 100.0,
+                    totals.lines_covered,
+                    totals.lines_total
+                )
+            }
             Event::StepSummary { .. }
             | Event::CacheSaved { .. }
             | Event::ArtifactUploaded { .. }

@@ -4,6 +4,7 @@ mod actions_artifacts;
 mod caching;
 mod concurrency;
 mod containers;
+mod coverage_and_shards;
 mod fidelity;
 mod git_server;
 mod remote_actions;

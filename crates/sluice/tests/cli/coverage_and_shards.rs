@@ -304,3 +304,35 @@ fn a_queue_hands_every_test_file_out_once_across_shards() {
     assert_ne!(out.code, 0, "outside a run there is no queue");
     assert!(out.stderr.contains("inside a Sluice run"), "{}", out.stderr);
 }
+
+#[test]
+fn codecov_and_coveralls_actions_keep_coverage_in_the_history() {
+    if !tools() {
+        return;
+    }
+    let repo = TestRepo::new();
+    repo.file("app.py", APP)
+        .file("test_app.py", TESTS)
+        .file(".gitignore", ".coverage\ncoverage.xml\n__pycache__/\n")
+        .workflow(
+            "tests.yml",
+            "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: python3 -m coverage run --include=app.py -m pytest -q -p no:cacheprovider && python3 -m coverage xml -o coverage.xml\n      - uses: codecov/codecov-action@v4\n        with:\n          files: ./coverage.xml\n          fail_ci_if_error: true\n      - uses: coverallsapp/github-action@v2\n        with:\n          fail-on-error: false\n",
+        )
+        .commit("app");
+    let out = repo.sluice(&["run", "tests"]);
+    out.assert_code(0);
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        all.contains("coverallsapp/github-action: no coverage report found"),
+        "{all}"
+    );
+    let shown = repo.sluice(&["coverage", "--json"]).json();
+    assert_eq!(
+        (
+            shown["lines_covered"].as_u64(),
+            shown["lines_total"].as_u64()
+        ),
+        (Some(8), Some(11)),
+        "{shown}"
+    );
+}

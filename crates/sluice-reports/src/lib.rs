@@ -6,6 +6,7 @@ pub mod coverage;
 mod fast_hash;
 pub mod flaky;
 pub mod junit;
+pub mod perf;
 pub mod quarantine;
 mod report_error;
 mod report_text;

@@ -2,3 +2,4 @@
 
 mod junit_conformance;
 mod junit_dialects;
+mod perf_formats;

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     AnnotationLevel, CacheKind, CacheResult, CoverageFile, CoverageTotals, DiffTotals, JobKey,
-    LogLevel, Outcome, Stream, TestCase, Totals,
+    LogLevel, Outcome, PerfResult, Stream, TestCase, Testbed, Totals,
 };
 
 /// Version of the event shape; bumped when a field is removed or changes
@@ -207,6 +207,17 @@ pub enum Event {
         per_file: Vec<CoverageFile>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         diff: Option<DiffTotals>,
+        at: Timestamp,
+    },
+    /// A step's benchmark results, read and judged against the default
+    /// branch's history on the same testbed.
+    BenchmarkReport {
+        job: JobKey,
+        step: usize,
+        attempt: u32,
+        files: Vec<String>,
+        testbed: Testbed,
+        results: Vec<PerfResult>,
         at: Timestamp,
     },
     RunFinished {

@@ -9,6 +9,7 @@
 //!
 //! Every text field is already masked: secrets never reach an event.
 
+mod benchmarks;
 mod cache_report;
 mod cancel;
 mod coverage;
@@ -19,6 +20,7 @@ mod outcome;
 mod sink;
 mod test_results;
 
+pub use benchmarks::{PerfResult, Testbed};
 pub use cache_report::{CacheKind, CacheResult};
 pub use cancel::{CancelLevel, CancelToken};
 pub use coverage::{CoverageFile, CoverageTotals, DiffTotals};

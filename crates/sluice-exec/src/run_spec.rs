@@ -94,6 +94,32 @@ pub struct RunSpec {
     /// Coverage gates from `sluice.toml`, and the default branch's latest
     /// coverage for `max-drop`.
     pub coverage: CoverageSettings,
+    /// How benchmark results are judged, and their history.
+    pub perf: PerfSpec,
+}
+
+/// The default branch's benchmark history, as the executor asks for it
+/// (the binary answers from the store).
+pub trait PerfSeries: Send + Sync {
+    /// The run values of one metric on the default branch and `testbed`,
+    /// oldest first.
+    fn series(&self, benchmark: &str, measure: &str, testbed: &sluice_events::Testbed) -> Vec<f64>;
+}
+
+#[derive(Clone, Default)]
+pub struct PerfSpec {
+    pub config: sluice_reports::perf::PerfConfig,
+    /// `None`: every result is judged without history (insufficient data).
+    pub history: Option<std::sync::Arc<dyn PerfSeries>>,
+}
+
+impl std::fmt::Debug for PerfSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PerfSpec")
+            .field("config", &self.config)
+            .field("history", &self.history.is_some())
+            .finish()
+    }
 }
 
 /// What the run knows of coverage before it starts.

@@ -11,11 +11,13 @@ use std::time::{Duration, Instant, SystemTime};
 use indexmap::IndexMap;
 use sluice_reports::TestCase;
 use sluice_reports::coverage::CoverageGate;
+use sluice_reports::perf::PerfFormat;
 
 use crate::coverage_reports::{self, CoverageRequest};
 use crate::eval_host::RunHost;
 use crate::events::{CancelLevel, LogLevel, Outcome};
 use crate::job::JobState;
+use crate::perf_reports::{self, BenchRequest};
 use crate::script_step::RunStep;
 use crate::step::{StepContext, StepLimits, StepResult};
 use crate::test_reports::{self, ReportsRead};
@@ -62,7 +64,8 @@ pub(crate) fn run(
         let result = quarantine_verdict(ctx, result, reports.as_ref());
         let stopped = (ctx.cancel_level)() != CancelLevel::None || result.timed_out_job;
         if result.outcome != Outcome::Failure || attempt >= attempts || stopped {
-            return with_coverage(ctx, result, attempt, first_started);
+            let result = with_coverage(ctx, result, attempt, first_started);
+            return with_benchmarks(ctx, result, attempt, first_started);
         }
         failed = reports
             .map(|r| r.failures().cloned().collect())
@@ -122,6 +125,53 @@ fn with_coverage(
         );
     }
     if !read.failures.is_empty() && result.outcome == Outcome::Success {
+        result.outcome = Outcome::Failure;
+    }
+    result
+}
+
+/// The step's benchmark results, read once its attempts are over; a
+/// critical regression fails a step that passed.
+fn with_benchmarks(
+    ctx: &StepContext,
+    mut result: StepResult,
+    attempt: u32,
+    since: SystemTime,
+) -> StepResult {
+    let Some(reports) = ctx
+        .step
+        .reports
+        .as_ref()
+        .filter(|r| !r.benchmarks.is_empty())
+    else {
+        return result;
+    };
+    let format = match reports
+        .benchmark_format
+        .as_ref()
+        .map(|f| PerfFormat::named(&f.value))
+    {
+        None => None,
+        Some(Ok(format)) => Some(format),
+        Some(Err(problem)) => {
+            return StepResult::error(ctx, &format!("benchmark-format: {problem}"));
+        }
+    };
+    let request = BenchRequest {
+        globs: reports.benchmarks.iter().map(|g| g.value.clone()).collect(),
+        format,
+        config: None,
+    };
+    let read = perf_reports::read(ctx, &request, attempt, Some(since));
+    if read.files == 0 && result.outcome == Outcome::Success {
+        ctx.shared.system_message(
+            ctx.key,
+            Some(ctx.index),
+            LogLevel::Warning,
+            "reports: no benchmark report matched",
+        );
+    }
+    if read.critical().next().is_some() && result.outcome == Outcome::Success {
         result.outcome = Outcome::Failure;
     }
     result

@@ -45,7 +45,9 @@ impl Random {
 /// One run's repetitions at `level`.
 fn run(random: &mut Random, level: f64, noise: f64, k: usize) -> Vec<f64> {
     let offset = (MACHINE_OFFSET * random.normal()).exp();
-    let mut values: Vec<f64> = (0..k).map(|_| level * offset * (noise * random.normal()).exp()).collect();
+    let mut values: Vec<f64> = (0..k)
+        .map(|_| level * offset * (noise * random.normal()).exp())
+        .collect();
     if random.uniform() < SPIKE_CHANCE {
         let at = (random.next_u64() % k as u64) as usize;
         values[at] *= 1.5 + 1.5 * random.uniform();
@@ -64,14 +66,21 @@ fn fixed_rule_alarm(previous: &[f64], current: &[f64]) -> bool {
 
 fn sluice_alarm(history: &[Vec<f64>], current: &[f64], settings: &PerfSettings) -> bool {
     let series: Vec<f64> = history.iter().map(|reps| median(reps)).collect();
-    matches!(judge_one(&series, current, false, settings).1, Verdict::Warning | Verdict::Critical)
+    matches!(
+        judge_one(&series, current, false, settings).1,
+        Verdict::Warning | Verdict::Critical
+    )
 }
 
 fn median(values: &[f64]) -> f64 {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
     let mid = sorted.len() / 2;
-    if sorted.len() % 2 == 1 { sorted[mid] } else { 0.5 * (sorted[mid - 1] + sorted[mid]) }
+    if sorted.len() % 2 == 1 {
+        sorted[mid]
+    } else {
+        0.5 * (sorted[mid - 1] + sorted[mid])
+    }
 }
 
 #[derive(Default)]
@@ -85,7 +94,9 @@ fn false_alarms(noise: f64, k: usize, seed: u64, settings: &PerfSettings) -> (f6
     let mut random = Random(seed);
     let (mut fixed, mut ours) = (Tally::default(), Tally::default());
     for _ in 0..SERIES {
-        let runs: Vec<Vec<f64>> = (0..WARMUP + JUDGED).map(|_| run(&mut random, 1.0, noise, k)).collect();
+        let runs: Vec<Vec<f64>> = (0..WARMUP + JUDGED)
+            .map(|_| run(&mut random, 1.0, noise, k))
+            .collect();
         for t in WARMUP..runs.len() {
             fixed.judged += 1;
             ours.judged += 1;
@@ -93,7 +104,10 @@ fn false_alarms(noise: f64, k: usize, seed: u64, settings: &PerfSettings) -> (f6
             ours.alarms += u64::from(sluice_alarm(&runs[..t], &runs[t], settings));
         }
     }
-    (fixed.alarms as f64 / fixed.judged as f64, ours.alarms as f64 / ours.judged as f64)
+    (
+        fixed.alarms as f64 / fixed.judged as f64,
+        ours.alarms as f64 / ours.judged as f64,
+    )
 }
 
 #[derive(Default)]
@@ -112,9 +126,20 @@ fn steps(noise: f64, k: usize, size: f64, seed: u64, settings: &PerfSettings) ->
     for _ in 0..SERIES {
         let step_at = WARMUP + (random.next_u64() % 20) as usize;
         let runs: Vec<Vec<f64>> = (0..step_at + 10)
-            .map(|t| run(&mut random, if t >= step_at { 1.0 + size } else { 1.0 }, noise, k))
+            .map(|t| {
+                run(
+                    &mut random,
+                    if t >= step_at { 1.0 + size } else { 1.0 },
+                    noise,
+                    k,
+                )
+            })
             .collect();
-        let first = |alarm: &dyn Fn(usize) -> bool| (step_at..runs.len()).find(|t| alarm(*t)).map(|t| (t - step_at) as u64);
+        let first = |alarm: &dyn Fn(usize) -> bool| {
+            (step_at..runs.len())
+                .find(|t| alarm(*t))
+                .map(|t| (t - step_at) as u64)
+        };
         let fixed_first = first(&|t| fixed_rule_alarm(&runs[t - 1], &runs[t]));
         let ours_first = first(&|t| sluice_alarm(&runs[..t], &runs[t], settings));
         for (catch, found) in [(&mut fixed, fixed_first), (&mut ours, ours_first)] {
@@ -137,23 +162,48 @@ fn delay(catch: &Catch) -> String {
     if catch.delays.is_empty() {
         "–".into()
     } else {
-        format!("{:.1}", catch.delays.iter().sum::<u64>() as f64 / catch.delays.len() as f64)
+        format!(
+            "{:.1}",
+            catch.delays.iter().sum::<u64>() as f64 / catch.delays.len() as f64
+        )
     }
 }
 
 fn main() {
     let settings = PerfSettings::default();
     println!("# Evaluation: regression detection against a fixed 10% threshold\n");
-    println!("Run with `bash bench/perf-gates.sh` (`cargo run --release -p sluice-reports --example perf_eval`).");
-    println!("Simulated: {SERIES} series per cell; each run has k repetitions with log-normal noise around its level,");
-    println!("the level carrying a per-run machine offset ({:.0}%), and in one run in twenty one repetition is a", MACHINE_OFFSET * 100.0);
-    println!("spike (×1.5–3). Clean series are judged over {JUDGED} runs after {WARMUP} of history; step series move");
-    println!("by +2, +5 or +10% at a random run after the first {WARMUP} and are followed for 10 runs.\n");
-    println!("- **Fixed rule** (the seed's script): this run's mean against the previous run's; +10% alerts.");
-    println!("- **Sluice**: `PerfSettings::default()` (confidence {}, smallest change {:.0}%, critical from {:.0}%): the", settings.confidence, settings.min_change * 100.0, settings.critical * 100.0);
-    println!("  median of a run's repetitions, against the default branch's runs since the last change point, over");
+    println!(
+        "Run with `bash bench/perf-gates.sh` (`cargo run --release -p sluice-reports --example perf_eval`)."
+    );
+    println!(
+        "Simulated: {SERIES} series per cell; each run has k repetitions with log-normal noise around its level,"
+    );
+    println!(
+        "the level carrying a per-run machine offset ({:.0}%), and in one run in twenty one repetition is a",
+        MACHINE_OFFSET * 100.0
+    );
+    println!(
+        "spike (×1.5–3). Clean series are judged over {JUDGED} runs after {WARMUP} of history; step series move"
+    );
+    println!(
+        "by +2, +5 or +10% at a random run after the first {WARMUP} and are followed for 10 runs.\n"
+    );
+    println!(
+        "- **Fixed rule** (the seed's script): this run's mean against the previous run's; +10% alerts."
+    );
+    println!(
+        "- **Sluice**: `PerfSettings::default()` (confidence {}, smallest change {:.0}%, critical from {:.0}%): the",
+        settings.confidence,
+        settings.min_change * 100.0,
+        settings.critical * 100.0
+    );
+    println!(
+        "  median of a run's repetitions, against the default branch's runs since the last change point, over"
+    );
     println!("  the last 1, 2 and 3 runs; an alarm is a `warning` or `critical` verdict.\n");
-    println!("| Noise | k | False alarms per metric per run (fixed / Sluice) | 5% steps caught in 1 run | in 3 runs | Mean delay (runs) | 2% in 3 runs | 10% in 1 run |");
+    println!(
+        "| Noise | k | False alarms per metric per run (fixed / Sluice) | 5% steps caught in 1 run | in 3 runs | Mean delay (runs) | 2% in 3 runs | 10% in 1 run |"
+    );
     println!("|---|---|---|---|---|---|---|---|");
     let mut seed = 1;
     for noise in [0.01, 0.03, 0.05] {
@@ -181,6 +231,8 @@ fn main() {
             );
         }
     }
-    println!("\nEach cell reads fixed rule / Sluice. The target (3% noise, k = 5): at most 1% false alarms and at");
+    println!(
+        "\nEach cell reads fixed rule / Sluice. The target (3% noise, k = 5): at most 1% false alarms and at"
+    );
     println!("least 90% of 5% steps caught within 3 runs.");
 }

@@ -33,6 +33,7 @@ mod log_store;
 mod log_tail;
 mod metrics_queries;
 mod migrations;
+mod perf_records;
 mod process_identity;
 mod queue;
 mod recorder;
@@ -58,6 +59,7 @@ pub use job_groups::JobTurn;
 pub use log_filter::{JobSelector, LogFilter, StepSelector};
 pub use log_tail::{Tail, TailCursor};
 pub use metrics_queries::{Histogram, PipelineMetrics};
+pub use perf_records::{PerfOrigin, PerfPoint};
 pub use queue::{
     CancelOutcome, ClaimedRun, GroupMembership, QueueRequest, Queued, StartDecision, Starter,
 };

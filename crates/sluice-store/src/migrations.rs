@@ -54,6 +54,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0007_coverage_and_shards.sql"),
         rebuilds_a_parent: false,
     },
+    Migration {
+        version: 8,
+        sql: include_str!("migrations/0008_benchmarks.sql"),
+        rebuilds_a_parent: false,
+    },
 ];
 
 /// The schema version this build writes.

@@ -699,6 +699,33 @@ impl RecorderState {
                     crate::coverage_records::record_coverage(db, &record)
                 })
             }
+            Event::BenchmarkReport {
+                job,
+                step,
+                testbed,
+                results,
+                at,
+                ..
+            } => {
+                let repository = self.repository.clone();
+                self.db.write("record benchmark results", |db| {
+                    ensure_job(db, job)?;
+                    let (git_ref, sha): (String, String) = db
+                        .conn()
+                        .query_row("SELECT git_ref, sha FROM runs WHERE id = ?1", [run_id], |row| {
+                            Ok((row.get(0)?, row.get(1)?))
+                        })
+                        .map_err(|e| db.error("read the run's commit", e))?;
+                    let origin = crate::perf_records::PerfOrigin {
+                        repository: &repository,
+                        step: Some((run_id, job, *step)),
+                        git_ref: &git_ref,
+                        sha: &sha,
+                        at: *at,
+                    };
+                    crate::perf_records::record_results(db, &origin, testbed, results)
+                })
+            }
             Event::RunFinished {
                 result,
                 duration_ms,

@@ -70,6 +70,8 @@ pub enum Command {
     Tests(TestsArgs),
     /// Coverage from the history: a run's, and the change's against its merge base.
     Coverage(CoverageArgs),
+    /// Benchmark results: a run's verdicts, a benchmark's history, importing and checking files.
+    Perf(PerfArgs),
     /// Internal: the watcher that stops a run's processes if Sluice dies.
     #[command(name = "__reap", hide = true)]
     Reap {
@@ -385,6 +387,58 @@ pub enum TestsCommand {
     Quarantine {
         #[command(subcommand)]
         command: QuarantineCommand,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct PerfArgs {
+    #[command(subcommand)]
+    pub command: Option<PerfCommand>,
+    /// The run whose results to show (default: the latest with benchmarks).
+    pub run: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PerfCommand {
+    /// One benchmark's values over time, with the change points of its default-branch series.
+    History {
+        benchmark: String,
+        /// Only this measure (default: all).
+        #[arg(long)]
+        measure: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import a results file into the history (backfilling from old files).
+    Record {
+        file: PathBuf,
+        /// The format (bmf, criterion, hyperfine, pytest, googlecpp, go, k6, ...); default: told by the file.
+        #[arg(long)]
+        format: Option<String>,
+        /// The branch the results are of (default: the default branch).
+        #[arg(long)]
+        branch: Option<String>,
+        /// The commit the results are of (default: HEAD).
+        #[arg(long)]
+        commit: Option<String>,
+        /// When they were measured: Unix seconds or YYYY-MM-DD[THH:MM:SS] (UTC; default: now).
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Judge a results file against the default branch's history on this machine, without a run: exit 1 when a verdict is critical.
+    Check {
+        file: PathBuf,
+        /// The format; default: told by the file.
+        #[arg(long)]
+        format: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -45,6 +45,9 @@ struct File {
     /// Coverage gates.
     #[serde(default)]
     coverage: crate::coverage_settings::CoverageFile,
+    /// How benchmark results are judged.
+    #[serde(default)]
+    perf: crate::perf_settings::PerfFile,
     // The keys of `sluice serve` (see server_settings.rs). Listed here,
     // not flattened, so that a misspelt key is reported where it is.
     webhook_secret: Option<String>,
@@ -95,6 +98,7 @@ pub struct Config {
     /// Flaky detection.
     pub flaky: crate::flaky_settings::FlakySettings,
     pub coverage: crate::coverage_settings::CoverageConfig,
+    pub perf: sluice_reports::perf::PerfConfig,
 }
 
 /// The settings for remote actions and reusable workflows.
@@ -233,9 +237,12 @@ impl Config {
             .with_context(|| format!("{}", path.display()))?;
         let coverage = crate::coverage_settings::CoverageConfig::from_file(file.coverage)
             .with_context(|| format!("{}", path.display()))?;
+        let perf = crate::perf_settings::perf_config(file.perf)
+            .with_context(|| format!("{}", path.display()))?;
         Ok(Config {
             flaky,
             coverage,
+            perf,
             server,
             actions,
             container_engine: env_text("SLUICE_CONTAINER_ENGINE").or(file.container_engine),

@@ -48,6 +48,8 @@ pub struct RunParts {
     /// The default branch's latest line coverage, in percent (for
     /// `max-drop`).
     pub coverage_baseline: Option<f64>,
+    /// The default branch's benchmark values, for judging new results.
+    pub perf_history: Option<Arc<dyn sluice_exec::PerfSeries>>,
 }
 
 pub fn spec(setup: &EngineSetup, run: RunParts) -> Result<RunSpec> {
@@ -94,6 +96,10 @@ pub fn spec(setup: &EngineSetup, run: RunParts) -> Result<RunSpec> {
             gate: config.coverage.gate,
             base: config.coverage.base.clone(),
             baseline_percent: run.coverage_baseline,
+        },
+        perf: sluice_exec::PerfSpec {
+            config: config.perf.clone(),
+            history: run.perf_history,
         },
         remote: Some(Arc::clone(setup.remote)),
         native_actions: NativeActions::new(

@@ -11,6 +11,7 @@ mod flaky_settings;
 mod history;
 mod markdown;
 mod output;
+mod perf_settings;
 mod render;
 mod run_control;
 mod secrets;
@@ -79,6 +80,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Report(args) => commands::report::report(&cwd, args),
         Command::Tests(args) => commands::tests::tests(&cwd, args),
         Command::Coverage(args) => commands::coverage::coverage(&cwd, args),
+        Command::Perf(args) => commands::perf::perf(&cwd, args),
         Command::Reap { prefix, scratch } => {
             sluice_exec::reaper::run_reaper(prefix, scratch.as_deref());
             Ok(ExitStatus::Success)

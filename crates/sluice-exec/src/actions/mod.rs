@@ -7,6 +7,7 @@
 
 pub(crate) mod artifact_name;
 mod artifacts;
+mod benchmark_action;
 mod cache;
 mod checkout;
 mod coverage_upload;
@@ -229,6 +230,7 @@ pub(crate) fn run(
             "nick-fields/retry" => Some(retry::run(ctx, state, host, env, limits, &inputs)),
             "codecov/codecov-action" => Some(coverage_upload::codecov(ctx, &inputs)),
             "coverallsapp/github-action" => Some(coverage_upload::coveralls(ctx, &inputs)),
+            "benchmark-action/github-action-benchmark" => Some(benchmark_action::run(ctx, &inputs)),
             _ => None,
         };
         if let Some(result) = native {
@@ -276,6 +278,7 @@ const NATIVE: &[&str] = &[
     "nick-fields/retry",
     "codecov/codecov-action",
     "coverallsapp/github-action",
+    "benchmark-action/github-action-benchmark",
 ];
 
 /// Resolves (and fetches) the remote actions the run's jobs use directly,

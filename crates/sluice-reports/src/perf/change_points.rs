@@ -78,7 +78,8 @@ fn best_split(prefix: &Prefix, start: usize, end: usize, settings: &PerfSettings
         let (vl, vr) = ((left_var.max(1e-8)) / nl, (right_var.max(1e-8)) / nr);
         let t = (right_mean - left_mean) / (vl + vr).sqrt();
         // Welch–Satterthwaite degrees of freedom.
-        let df = (vl + vr).powi(2) / (vl * vl / (nl - 1.0).max(1.0) + vr * vr / (nr - 1.0).max(1.0));
+        let df =
+            (vl + vr).powi(2) / (vl * vl / (nl - 1.0).max(1.0) + vr * vr / (nr - 1.0).max(1.0));
         let p = t_two_sided_p(t, df);
         if best.is_none_or(|b| p < b.0) {
             best = Some((p, split, right_mean - left_mean));
@@ -103,6 +104,9 @@ mod tests {
         assert_eq!(change_points(&logs, &PerfSettings::default()), vec![15, 30]);
         let flat: Vec<f64> = (0..40).map(|i| 100f64.ln() + wiggle(i)).collect();
         assert!(change_points(&flat, &PerfSettings::default()).is_empty());
-        assert_eq!(change_points(&logs[..4], &PerfSettings::default()), Vec::<usize>::new());
+        assert_eq!(
+            change_points(&logs[..4], &PerfSettings::default()),
+            Vec::<usize>::new()
+        );
     }
 }

@@ -118,14 +118,18 @@ pub struct Comparison {
 /// branch's earlier run values `series` (oldest first).
 pub fn compare(series: &[f64], current: &[f64], settings: &PerfSettings) -> Comparison {
     let value = median(current);
-    let logs: Vec<f64> = series.iter().filter(|v| **v > 0.0).map(|v| v.ln()).collect();
+    let logs: Vec<f64> = series
+        .iter()
+        .filter(|v| **v > 0.0)
+        .map(|v| v.ln())
+        .collect();
     let start = last_change_point(&logs, settings).unwrap_or(0);
     let segment = &logs[start..];
     let mut best: Option<(f64, usize, f64, f64, usize, f64)> = None;
     let mut tried = 0;
     for window in 1..=MAX_WINDOW {
         let earlier = window - 1;
-        if segment.len() < earlier + settings.min_baseline.max(2) || !(value > 0.0) {
+        if segment.len() < earlier + settings.min_baseline.max(2) || value.is_nan() || value <= 0.0 {
             break;
         }
         let baseline_end = segment.len() - earlier;
@@ -150,7 +154,14 @@ pub fn compare(series: &[f64], current: &[f64], settings: &PerfSettings) -> Comp
         }
         tried += 1;
         if best.is_none_or(|b| p < b.0) {
-            best = Some((p, window, difference, standard_error, baseline.len(), mean(&baseline)));
+            best = Some((
+                p,
+                window,
+                difference,
+                standard_error,
+                baseline.len(),
+                mean(&baseline),
+            ));
         }
     }
     let Some((p, window, difference, standard_error, baseline_runs, baseline_mean)) = best else {
@@ -165,13 +176,17 @@ pub fn compare(series: &[f64], current: &[f64], settings: &PerfSettings) -> Comp
             p_value: 1.0,
         };
     };
-    let margin = t_two_sided_quantile(1.0 - settings.confidence, baseline_runs as f64 - 1.0) * standard_error;
+    let margin = t_two_sided_quantile(1.0 - settings.confidence, baseline_runs as f64 - 1.0)
+        * standard_error;
     Comparison {
         value,
         baseline: Some(baseline_mean.exp()),
         baseline_runs,
         change: Some(difference.exp() - 1.0),
-        interval: Some(((difference - margin).exp() - 1.0, (difference + margin).exp() - 1.0)),
+        interval: Some((
+            (difference - margin).exp() - 1.0,
+            (difference + margin).exp() - 1.0,
+        )),
         window,
         // One-sided, in the direction the numbers moved: a regression
         // alarm is paid for by regressions alone.
@@ -186,7 +201,7 @@ fn winsorised(values: &[f64]) -> Vec<f64> {
     let centre = median(values);
     let deviations: Vec<f64> = values.iter().map(|v| (v - centre).abs()).collect();
     let scale = 1.4826 * median(&deviations);
-    if !(scale > 0.0) {
+    if scale.is_nan() || scale <= 0.0 {
         return values.to_vec();
     }
     let (low, high) = (centre - 3.5 * scale, centre + 3.5 * scale);
@@ -225,7 +240,11 @@ pub fn verdict(
     };
     // How much worse, as a fraction of the baseline: more time, or less
     // throughput.
-    let worse = if bigger_is_better { 1.0 / (1.0 + change) - 1.0 } else { change };
+    let worse = if bigger_is_better {
+        1.0 / (1.0 + change) - 1.0
+    } else {
+        change
+    };
     let better = 1.0 / (1.0 + worse) - 1.0;
     if !significant {
         return Verdict::Ok;
@@ -242,7 +261,12 @@ pub fn verdict(
 }
 
 /// One metric judged alone (its own false alarm rate).
-pub fn judge_one(series: &[f64], current: &[f64], bigger_is_better: bool, settings: &PerfSettings) -> (Comparison, Verdict) {
+pub fn judge_one(
+    series: &[f64],
+    current: &[f64],
+    bigger_is_better: bool,
+    settings: &PerfSettings,
+) -> (Comparison, Verdict) {
     let comparison = compare(series, current, settings);
     let flag = significant(&[&comparison], settings.confidence)[0];
     let verdict = verdict(&comparison, flag, bigger_is_better, settings);
@@ -270,15 +294,25 @@ mod tests {
         assert!((0.10..0.14).contains(&change), "{change}");
         let (lo, hi) = comparison.interval.unwrap();
         assert!(lo < change && change < hi);
-        assert_eq!(judge_one(&series, &[100.5], false, &settings).1, Verdict::Ok);
+        assert_eq!(
+            judge_one(&series, &[100.5], false, &settings).1,
+            Verdict::Ok
+        );
         // Throughput: bigger is better, so a drop is the regression.
-        assert_eq!(judge_one(&series, &[80.0], true, &settings).1, Verdict::Critical);
-        assert_eq!(judge_one(&series, &[80.0], false, &settings).1, Verdict::Improved);
+        assert_eq!(
+            judge_one(&series, &[80.0], true, &settings).1,
+            Verdict::Critical
+        );
+        assert_eq!(
+            judge_one(&series, &[80.0], false, &settings).1,
+            Verdict::Improved
+        );
     }
 
     #[test]
     fn a_short_baseline_is_insufficient_data_not_a_pass() {
-        let (comparison, verdict) = judge_one(&[100.0, 101.0], &[150.0], false, &PerfSettings::default());
+        let (comparison, verdict) =
+            judge_one(&[100.0, 101.0], &[150.0], false, &PerfSettings::default());
         assert_eq!(verdict, Verdict::InsufficientData);
         assert_eq!(comparison.baseline_runs, 2);
     }

@@ -59,3 +59,17 @@ pub fn seconds_per(unit: &str) -> Option<f64> {
         _ => return None,
     })
 }
+
+/// A value in its unit, seconds shown at a readable scale.
+pub fn amount(value: f64, unit: &str) -> String {
+    if unit != "s" {
+        return format!("{value:.4} {unit}").trim_end().to_string();
+    }
+    let (scaled, suffix) = match value {
+        v if v >= 1.0 => (v, "s"),
+        v if v >= 1e-3 => (v * 1e3, "ms"),
+        v if v >= 1e-6 => (v * 1e6, "µs"),
+        v => (v * 1e9, "ns"),
+    };
+    format!("{scaled:.3} {suffix}")
+}

@@ -13,7 +13,11 @@ pub fn sparkline(values: &[f64]) -> String {
     finite
         .iter()
         .map(|v| {
-            let at = if high > low { (v - low) / (high - low) } else { 0.5 };
+            let at = if high > low {
+                (v - low) / (high - low)
+            } else {
+                0.5
+            };
             BARS[((at * 7.0).round() as usize).min(7)]
         })
         .collect()

@@ -7,7 +7,7 @@ fn a_fresh_state_dir_gets_the_current_schema() {
     let state = state_dir();
     let nested = state.path().join("a/b/state");
     let history = History::open(&nested).unwrap();
-    assert_eq!(history.schema_version().unwrap(), 7);
+    assert_eq!(history.schema_version().unwrap(), 8);
     assert!(nested.join("history.sqlite").is_file());
     assert_eq!(history.database_path(), nested.join("history.sqlite"));
     assert!(history.recovered_on_open().is_empty());
@@ -39,6 +39,7 @@ fn a_fresh_state_dir_gets_the_current_schema() {
             "jobs",
             "logs",
             "notifications",
+            "perf_results",
             "run_actions",
             "runs",
             "schedule_marks",
@@ -47,6 +48,7 @@ fn a_fresh_state_dir_gets_the_current_schema() {
             "steps",
             "test_reports",
             "test_results",
+            "testbeds",
             "tests"
         ]
     );
@@ -61,7 +63,7 @@ fn reopening_keeps_runs_and_the_schema() {
         recorder.finish(Some(0)).unwrap();
     }
     let history = History::open(state.path()).unwrap();
-    assert_eq!(history.schema_version().unwrap(), 7);
+    assert_eq!(history.schema_version().unwrap(), 8);
     let runs = history.list_runs(&RunQuery::default()).unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].exit_code, Some(0));
@@ -81,7 +83,7 @@ fn a_database_from_a_newer_sluice_is_refused() {
             error,
             StoreError::SchemaTooNew {
                 found: 99,
-                supported: 7,
+                supported: 8,
                 ..
             }
         ),
@@ -133,7 +135,7 @@ fn a_version_4_database_keeps_its_runs_jobs_and_ids_through_the_rebuild() {
     version_4_database(&state.path().join("history.sqlite"));
 
     let history = History::open(state.path()).unwrap();
-    assert_eq!(history.schema_version().unwrap(), 7);
+    assert_eq!(history.schema_version().unwrap(), 8);
     let runs = history.list_runs(&RunQuery::default()).unwrap();
     let numbers: Vec<u64> = runs.iter().map(|r| r.number).collect();
     assert_eq!(numbers, [2, 1]);

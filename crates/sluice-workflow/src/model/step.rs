@@ -38,6 +38,10 @@ pub struct StepReports {
     pub junit: Vec<Spanned<String>>,
     /// Globs of coverage reports (Cobertura, JaCoCo, LCOV, Go profiles).
     pub coverage: Vec<Spanned<String>>,
+    /// Globs of benchmark result files.
+    pub benchmarks: Vec<Spanned<String>>,
+    /// `benchmark-format:` when the files' contents do not tell.
+    pub benchmark_format: Option<Spanned<String>>,
     /// `coverage-gate:` limits the coverage must meet.
     pub coverage_gate: Option<CoverageGateSpec>,
 }

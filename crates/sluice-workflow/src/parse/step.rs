@@ -24,7 +24,13 @@ const USES_KEYS: &[&str] = &["uses", "with"];
 const BACKGROUND_KEYS: &[&str] = &["background", "wait", "wait-all", "cancel"];
 const STEP_EXTENSIONS: &[&str] = &["cache", "reports", "retry"];
 const CACHE_KEYS: &[&str] = &["inputs", "outputs", "env"];
-const REPORT_KEYS: &[&str] = &["junit", "coverage", "coverage-gate"];
+const REPORT_KEYS: &[&str] = &[
+    "junit",
+    "coverage",
+    "coverage-gate",
+    "benchmarks",
+    "benchmark-format",
+];
 const GATE_KEYS: &[&str] = &["minimum", "max-drop", "diff-minimum", "base"];
 const RETRY_KEYS: &[&str] = &["attempts", "delay", "rerun-failed"];
 /// Most attempts a `retry:` may ask for.
@@ -291,10 +297,13 @@ fn check_uses_syntax(r: &mut Reader, uses: &Spanned<String>) {
 
 fn read_reports(r: &mut Reader, node: &Node) -> Option<StepReports> {
     let fields = r.fields(node, "reports", REPORT_KEYS, &[])?;
-    if fields.get("junit").is_none() && fields.get("coverage").is_none() {
+    if fields.get("junit").is_none()
+        && fields.get("coverage").is_none()
+        && fields.get("benchmarks").is_none()
+    {
         r.diags
             .error(node.span, "reports: names no report")
-            .with_help("write `junit: [GLOBS]`, `coverage: [GLOBS]` or both");
+            .with_help("write `junit: [GLOBS]`, `coverage: [GLOBS]` or `benchmarks: [GLOBS]`");
     }
     let list = |r: &mut Reader, key: &str| {
         fields
@@ -312,11 +321,17 @@ fn read_reports(r: &mut Reader, node: &Node) -> Option<StepReports> {
             .error(node.span, "coverage-gate: without coverage reports")
             .with_help("name the reports the gate judges: `coverage: [coverage.xml]`");
     }
+    let benchmarks = list(r, "benchmarks");
+    let benchmark_format = fields
+        .get("benchmark-format")
+        .and_then(|n| r.literal_string(n, "benchmark-format"));
     Some(StepReports {
         span: node.span,
         junit,
         coverage,
         coverage_gate,
+        benchmarks,
+        benchmark_format,
     })
 }
 

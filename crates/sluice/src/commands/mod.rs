@@ -11,6 +11,7 @@ pub mod flaky;
 pub mod follow;
 pub mod history;
 pub mod hook;
+pub mod perf;
 pub mod plan;
 pub mod quarantine;
 pub mod report;

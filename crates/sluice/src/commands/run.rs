@@ -127,6 +127,11 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
                     history.store(),
                     history.repository(),
                 ),
+                perf_history: Some(crate::perf_settings::HistoryPerfSeries::new(
+                    history.store().reopen()?,
+                    history.repository().to_string(),
+                    crate::perf_settings::default_ref(&root),
+                )),
             },
         )?;
         let color = render::use_color(color_choice, std::io::stdout().is_terminal());

@@ -87,6 +87,14 @@ fn run_at_commit(
     };
     let coverage_baseline =
         crate::coverage_settings::default_branch_baseline(checkout.path(), &history, &p.repository);
+    let perf_history: Option<Arc<dyn sluice_exec::PerfSeries>> =
+        history.reopen().ok().map(|store| {
+            crate::perf_settings::HistoryPerfSeries::new(
+                store,
+                p.repository.clone(),
+                crate::perf_settings::default_ref(checkout.path()),
+            ) as Arc<dyn sluice_exec::PerfSeries>
+        });
     let job_groups = Arc::new(HistoryJobGroups::new(
         history,
         run.run_id,
@@ -111,6 +119,7 @@ fn run_at_commit(
             job_groups: Some(job_groups),
             reused,
             coverage_baseline,
+            perf_history,
         },
     )
     .map_err(|e| format!("{e:#}"))?;

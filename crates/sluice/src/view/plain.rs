@@ -135,6 +135,17 @@ impl EventSink for PlainView {
                     totals.lines_total
                 )
             }
+            Event::BenchmarkReport { job, results, .. } => {
+                let count = |verdict: &str| results.iter().filter(|r| r.verdict == verdict).count();
+                format!(
+                    "[{job}] benchmarks: {} metrics, {} critical, {} warnings, {} improved, {} without enough history",
+                    results.len(),
+                    count("critical"),
+                    count("warning"),
+                    count("improved"),
+                    count("insufficient-data")
+                )
+            }
             Event::StepSummary { .. }
             | Event::CacheSaved { .. }
             | Event::ArtifactUploaded { .. }

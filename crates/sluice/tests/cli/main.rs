@@ -7,6 +7,7 @@ mod containers;
 mod coverage_and_shards;
 mod fidelity;
 mod git_server;
+mod perf_gates;
 mod remote_actions;
 mod reusable_workflows;
 mod run_engine;

@@ -20,10 +20,20 @@ pub(crate) fn jmh(json: &Value) -> Result<Vec<BenchMetric>, String> {
             let unit = metric["scoreUnit"].as_str().unwrap_or("");
             let mut values: Vec<f64> = metric["rawData"]
                 .as_array()
-                .map(|forks| forks.iter().filter_map(Value::as_array).flatten().filter_map(Value::as_f64).collect())
+                .map(|forks| {
+                    forks
+                        .iter()
+                        .filter_map(Value::as_array)
+                        .flatten()
+                        .filter_map(Value::as_f64)
+                        .collect()
+                })
                 .unwrap_or_default();
             if values.is_empty() {
-                values.push(number(&metric["score"], &format!("[{i}].primaryMetric.score"))?);
+                values.push(number(
+                    &metric["score"],
+                    &format!("[{i}].primaryMetric.score"),
+                )?);
             }
             // `ops/s`-like units are throughputs; `s/op`-like ones times.
             let (per_op, rest) = unit.split_once('/').unwrap_or((unit, ""));
@@ -43,13 +53,23 @@ pub(crate) fn benchmark_dotnet(json: &Value) -> Result<Vec<BenchMetric>, String>
         .iter()
         .enumerate()
         .map(|(i, bench)| {
-            let name = bench["FullName"]
-                .as_str()
-                .map_or_else(|| text(&bench["Method"], &format!("Benchmarks[{i}].Method")), Ok)?;
+            let name = bench["FullName"].as_str().map_or_else(
+                || text(&bench["Method"], &format!("Benchmarks[{i}].Method")),
+                Ok,
+            )?;
             let stats = &bench["Statistics"];
             let values = match stats["OriginalValues"].as_array() {
-                Some(values) if !values.is_empty() => values.iter().filter_map(Value::as_f64).map(|v| v * 1e-9).collect(),
-                _ => vec![number(&stats["Median"], &format!("Benchmarks[{i}].Statistics.Median"))? * 1e-9],
+                Some(values) if !values.is_empty() => values
+                    .iter()
+                    .filter_map(Value::as_f64)
+                    .map(|v| v * 1e-9)
+                    .collect(),
+                _ => vec![
+                    number(
+                        &stats["Median"],
+                        &format!("Benchmarks[{i}].Statistics.Median"),
+                    )? * 1e-9,
+                ],
             };
             Ok(BenchMetric::latency(name, values))
         })
@@ -66,7 +86,12 @@ pub(crate) fn custom(json: &Value, bigger_is_better: bool) -> Result<Vec<BenchMe
             let unit = entry["unit"].as_str().unwrap_or("");
             Ok(BenchMetric {
                 benchmark: name.to_string(),
-                measure: if bigger_is_better { "throughput" } else { "value" }.into(),
+                measure: if bigger_is_better {
+                    "throughput"
+                } else {
+                    "value"
+                }
+                .into(),
                 unit: unit.into(),
                 values: vec![value],
                 bigger_is_better,
@@ -82,12 +107,26 @@ pub(crate) fn cargo_bench(text: &str) -> Result<Vec<BenchMetric>, String> {
         let Some((head, tail)) = line.split_once(" bench:") else {
             continue;
         };
-        let name = head.trim().trim_start_matches("test ").trim_end_matches(" ...").trim();
+        let name = head
+            .trim()
+            .trim_start_matches("test ")
+            .trim_end_matches(" ...")
+            .trim();
         let tail = tail.trim_start();
-        let (amount, rest) = tail.split_once(' ').ok_or_else(|| format!("\"{line}\": no unit after the number"))?;
-        let amount: f64 = amount.replace(',', "").parse().map_err(|_| format!("\"{line}\": \"{amount}\" is not a number"))?;
-        let unit = rest.split_whitespace().next().unwrap_or("").trim_end_matches("/iter");
-        let scale = seconds_per(unit).ok_or_else(|| format!("\"{line}\": unit \"{unit}\" is not a unit of time"))?;
+        let (amount, rest) = tail
+            .split_once(' ')
+            .ok_or_else(|| format!("\"{line}\": no unit after the number"))?;
+        let amount: f64 = amount
+            .replace(',', "")
+            .parse()
+            .map_err(|_| format!("\"{line}\": \"{amount}\" is not a number"))?;
+        let unit = rest
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .trim_end_matches("/iter");
+        let scale = seconds_per(unit)
+            .ok_or_else(|| format!("\"{line}\": unit \"{unit}\" is not a unit of time"))?;
         metrics.push(BenchMetric::latency(name, vec![amount * scale]));
     }
     Ok(metrics)
@@ -103,7 +142,11 @@ pub(crate) fn benchmark_js(text: &str) -> Result<Vec<BenchMetric>, String> {
         let Some((amount, _)) = tail.split_once(" ops/sec") else {
             continue;
         };
-        let amount: f64 = amount.replace(',', "").trim().parse().map_err(|_| format!("\"{line}\": \"{amount}\" is not a number"))?;
+        let amount: f64 = amount
+            .replace(',', "")
+            .trim()
+            .parse()
+            .map_err(|_| format!("\"{line}\": \"{amount}\" is not a number"))?;
         metrics.push(BenchMetric::throughput(name.trim(), vec![amount]));
     }
     Ok(metrics)

@@ -28,13 +28,15 @@ pub(crate) fn messages(text_lines: &str) -> Result<Vec<BenchMetric>, String> {
         if line.trim().is_empty() {
             continue;
         }
-        let json: Value = serde_json::from_str(line).map_err(|e| format!("line {}: {e}", index + 1))?;
+        let json: Value =
+            serde_json::from_str(line).map_err(|e| format!("line {}: {e}", index + 1))?;
         if json["reason"] != "benchmark-complete" {
             continue;
         }
         let id = text(&json["id"], "id")?;
         let unit = json["unit"].as_str().unwrap_or("ns");
-        let scale = seconds_per(unit).ok_or_else(|| format!("{id}: unit \"{unit}\" is not a unit of time"))?;
+        let scale = seconds_per(unit)
+            .ok_or_else(|| format!("{id}: unit \"{unit}\" is not a unit of time"))?;
         let iterations = numbers(&json["iteration_count"], "iteration_count")?;
         let values = numbers(&json["measured_values"], "measured_values")?;
         metrics.extend(per_iteration(id, &iterations, &values, scale)?);
@@ -42,7 +44,12 @@ pub(crate) fn messages(text_lines: &str) -> Result<Vec<BenchMetric>, String> {
     Ok(metrics)
 }
 
-fn per_iteration(name: &str, iterations: &[f64], totals: &[f64], scale: f64) -> Result<Vec<BenchMetric>, String> {
+fn per_iteration(
+    name: &str,
+    iterations: &[f64],
+    totals: &[f64],
+    scale: f64,
+) -> Result<Vec<BenchMetric>, String> {
     if iterations.len() != totals.len() || iterations.is_empty() {
         return Err(format!("{name}: iteration counts and times do not pair up"));
     }

@@ -26,7 +26,9 @@ pub(crate) fn read(text: &str) -> Result<Vec<BenchMetric>, String> {
         let rest: Vec<&str> = fields.collect();
         for pair in rest.chunks(2) {
             let [amount, unit] = pair else { continue };
-            let amount: f64 = amount.parse().map_err(|_| format!("\"{line}\": \"{amount}\" is not a number"))?;
+            let amount: f64 = amount
+                .parse()
+                .map_err(|_| format!("\"{line}\": \"{amount}\" is not a number"))?;
             let (measure, unit, scale, bigger) = match *unit {
                 "ns/op" => ("latency", SECONDS, 1e-9, false),
                 "B/op" => ("memory", BYTES, 1.0, false),
@@ -42,12 +44,14 @@ pub(crate) fn read(text: &str) -> Result<Vec<BenchMetric>, String> {
     }
     Ok(found
         .into_iter()
-        .map(|((benchmark, measure), (unit, bigger_is_better, values))| BenchMetric {
-            benchmark,
-            measure,
-            unit,
-            values,
-            bigger_is_better,
-        })
+        .map(
+            |((benchmark, measure), (unit, bigger_is_better, values))| BenchMetric {
+                benchmark,
+                measure,
+                unit,
+                values,
+                bigger_is_better,
+            },
+        )
         .collect())
 }

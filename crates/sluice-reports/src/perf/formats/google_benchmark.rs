@@ -18,22 +18,33 @@ pub(crate) fn read(json: &Value) -> Result<Vec<BenchMetric>, String> {
     let mut throughput: IndexMap<String, Vec<f64>> = IndexMap::new();
     for (i, entry) in entries.iter().enumerate() {
         let aggregate = entry["run_type"] == "aggregate";
-        if (has_iterations && aggregate) || (aggregate && entry["aggregate_name"] != "median") {
+        if aggregate && (has_iterations || entry["aggregate_name"] != "median") {
             continue;
         }
-        let name = entry["run_name"]
-            .as_str()
-            .map_or_else(|| text(&entry["name"], &format!("benchmarks[{i}].name")), Ok)?;
+        let name = entry["run_name"].as_str().map_or_else(
+            || text(&entry["name"], &format!("benchmarks[{i}].name")),
+            Ok,
+        )?;
         let unit = entry["time_unit"].as_str().unwrap_or("ns");
-        let scale = seconds_per(unit).ok_or_else(|| format!("benchmarks[{i}].time_unit \"{unit}\" is not a unit of time"))?;
+        let scale = seconds_per(unit)
+            .ok_or_else(|| format!("benchmarks[{i}].time_unit \"{unit}\" is not a unit of time"))?;
         let real = number(&entry["real_time"], &format!("benchmarks[{i}].real_time"))?;
-        latency.entry(name.to_string()).or_default().push(real * scale);
+        latency
+            .entry(name.to_string())
+            .or_default()
+            .push(real * scale);
         if let Some(items) = entry["items_per_second"].as_f64() {
             throughput.entry(name.to_string()).or_default().push(items);
         }
     }
-    let mut metrics: Vec<BenchMetric> =
-        latency.into_iter().map(|(name, values)| BenchMetric::latency(name, values)).collect();
-    metrics.extend(throughput.into_iter().map(|(name, values)| BenchMetric::throughput(name, values)));
+    let mut metrics: Vec<BenchMetric> = latency
+        .into_iter()
+        .map(|(name, values)| BenchMetric::latency(name, values))
+        .collect();
+    metrics.extend(
+        throughput
+            .into_iter()
+            .map(|(name, values)| BenchMetric::throughput(name, values)),
+    );
     Ok(metrics)
 }

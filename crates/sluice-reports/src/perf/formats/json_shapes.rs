@@ -5,7 +5,10 @@ use serde_json::Value;
 
 pub(crate) fn number(value: &Value, path: &str) -> Result<f64, String> {
     match value {
-        Value::Number(n) => n.as_f64().filter(|v| v.is_finite()).ok_or_else(|| format!("{path} is not a finite number")),
+        Value::Number(n) => n
+            .as_f64()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| format!("{path} is not a finite number")),
         Value::Null => Err(format!("{path} is missing")),
         other => Err(format!("{path} is not a number ({})", kind(other))),
     }
@@ -15,19 +18,32 @@ pub(crate) fn numbers(value: &Value, path: &str) -> Result<Vec<f64>, String> {
     let Value::Array(items) = value else {
         return Err(format!("{path} is not a list of numbers"));
     };
-    items.iter().enumerate().map(|(i, v)| number(v, &format!("{path}[{i}]"))).collect()
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| number(v, &format!("{path}[{i}]")))
+        .collect()
 }
 
 pub(crate) fn text<'a>(value: &'a Value, path: &str) -> Result<&'a str, String> {
-    value.as_str().ok_or_else(|| format!("{path} is not a string"))
+    value
+        .as_str()
+        .ok_or_else(|| format!("{path} is not a string"))
 }
 
 pub(crate) fn array<'a>(value: &'a Value, path: &str) -> Result<&'a Vec<Value>, String> {
-    value.as_array().ok_or_else(|| format!("{path} is not a list"))
+    value
+        .as_array()
+        .ok_or_else(|| format!("{path} is not a list"))
 }
 
-pub(crate) fn object<'a>(value: &'a Value, path: &str) -> Result<&'a serde_json::Map<String, Value>, String> {
-    value.as_object().ok_or_else(|| format!("{path} is not an object"))
+pub(crate) fn object<'a>(
+    value: &'a Value,
+    path: &str,
+) -> Result<&'a serde_json::Map<String, Value>, String> {
+    value
+        .as_object()
+        .ok_or_else(|| format!("{path} is not an object"))
 }
 
 fn kind(value: &Value) -> &'static str {

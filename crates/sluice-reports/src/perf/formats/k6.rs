@@ -16,7 +16,11 @@ pub(crate) fn read(json: &Value) -> Result<Vec<BenchMetric>, String> {
     let mut metrics = Vec::new();
     for (name, metric) in object(&json["metrics"], "metrics")? {
         // handleSummary nests the numbers in `values` and says the type.
-        let values = if metric["values"].is_object() { &metric["values"] } else { metric };
+        let values = if metric["values"].is_object() {
+            &metric["values"]
+        } else {
+            metric
+        };
         let kind = metric["type"].as_str().unwrap_or("");
         let is_trend = kind == "trend" || (kind.is_empty() && values.get("avg").is_some());
         if is_trend {
@@ -27,7 +31,11 @@ pub(crate) fn read(json: &Value) -> Result<Vec<BenchMetric>, String> {
                     metrics.push(BenchMetric {
                         benchmark: name.clone(),
                         measure: stat.into(),
-                        unit: if timing { SECONDS.into() } else { String::new() },
+                        unit: if timing {
+                            SECONDS.into()
+                        } else {
+                            String::new()
+                        },
                         values: vec![if timing { v / 1000.0 } else { v }],
                         bigger_is_better: false,
                     });

@@ -59,7 +59,9 @@ impl PerfFormat {
             "cargo" => PerfFormat::CargoBench,
             "benchmarkjs" => PerfFormat::BenchmarkJs,
             "catch2" | "julia" => {
-                return Err(format!("the {name} format is not read by Sluice (use bmf, or vendor the action)"));
+                return Err(format!(
+                    "the {name} format is not read by Sluice (use bmf, or vendor the action)"
+                ));
             }
             other => {
                 return Err(format!(
@@ -83,7 +85,9 @@ impl PerfFormat {
                 .then_some(PerfFormat::CargoCriterion);
         }
         let lines = || trimmed.lines();
-        if lines().any(|l| l.starts_with("Benchmark") && (l.contains(" ns/op") || l.contains("/op"))) {
+        if lines()
+            .any(|l| l.starts_with("Benchmark") && (l.contains(" ns/op") || l.contains("/op")))
+        {
             Some(PerfFormat::GoBench)
         } else if lines().any(|l| l.contains(" bench:") && l.contains("/iter")) {
             Some(PerfFormat::CargoBench)
@@ -107,25 +111,30 @@ fn detect_json(json: &Value) -> Option<PerfFormat> {
         };
     }
     let has = |key: &str| json.get(key).is_some();
-    Some(if has("results") && json["results"][0].get("command").is_some() {
-        PerfFormat::Hyperfine
-    } else if has("benchmarks") && has("machine_info") {
-        PerfFormat::PytestBenchmark
-    } else if has("benchmarks") && has("context") {
-        PerfFormat::GoogleBenchmark
-    } else if has("Benchmarks") {
-        PerfFormat::BenchmarkDotnet
-    } else if has("metrics") && json["metrics"].is_object() {
-        PerfFormat::K6
-    } else if json["mean"].get("point_estimate").is_some() {
-        PerfFormat::CriterionEstimates
-    } else if has("iters") && has("times") {
-        PerfFormat::CriterionSample
-    } else if json.as_object()?.values().all(|m| m.as_object().is_some_and(|m| m.values().all(|e| e.get("value").is_some()))) {
-        PerfFormat::Bmf
-    } else {
-        return None;
-    })
+    Some(
+        if has("results") && json["results"][0].get("command").is_some() {
+            PerfFormat::Hyperfine
+        } else if has("benchmarks") && has("machine_info") {
+            PerfFormat::PytestBenchmark
+        } else if has("benchmarks") && has("context") {
+            PerfFormat::GoogleBenchmark
+        } else if has("Benchmarks") {
+            PerfFormat::BenchmarkDotnet
+        } else if has("metrics") && json["metrics"].is_object() {
+            PerfFormat::K6
+        } else if json["mean"].get("point_estimate").is_some() {
+            PerfFormat::CriterionEstimates
+        } else if has("iters") && has("times") {
+            PerfFormat::CriterionSample
+        } else if json.as_object()?.values().all(|m| {
+            m.as_object()
+                .is_some_and(|m| m.values().all(|e| e.get("value").is_some()))
+        }) {
+            PerfFormat::Bmf
+        } else {
+            return None;
+        },
+    )
 }
 
 /// Why a file is not a benchmark report.
@@ -141,11 +150,19 @@ pub enum PerfError {
 
 /// Reads a benchmark report. `name` names the benchmark of formats that
 /// do not (criterion's `estimates.json` and `sample.json`).
-pub fn parse_benchmarks(bytes: &[u8], format: Option<PerfFormat>, name: &str) -> Result<Vec<BenchMetric>, PerfError> {
-    let text = report_text(bytes, MAX_BENCH_BYTES).map_err(|e| PerfError::Unreadable(e.to_string()))?;
-    let format = format.or_else(|| PerfFormat::detect(text)).ok_or(PerfError::UnknownFormat)?;
+pub fn parse_benchmarks(
+    bytes: &[u8],
+    format: Option<PerfFormat>,
+    name: &str,
+) -> Result<Vec<BenchMetric>, PerfError> {
+    let text =
+        report_text(bytes, MAX_BENCH_BYTES).map_err(|e| PerfError::Unreadable(e.to_string()))?;
+    let format = format
+        .or_else(|| PerfFormat::detect(text))
+        .ok_or(PerfError::UnknownFormat)?;
     let json = || -> Result<Value, PerfError> {
-        serde_json::from_str(text).map_err(|e| PerfError::Unreadable(format!("{}:{}: {e}", e.line(), e.column())))
+        serde_json::from_str(text)
+            .map_err(|e| PerfError::Unreadable(format!("{}:{}: {e}", e.line(), e.column())))
     };
     let read = match format {
         PerfFormat::Bmf => bmf::read(&json()?),

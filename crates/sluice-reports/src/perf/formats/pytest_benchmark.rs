@@ -13,13 +13,17 @@ pub(crate) fn read(json: &Value) -> Result<Vec<BenchMetric>, String> {
         .iter()
         .enumerate()
         .map(|(i, bench)| {
-            let name = bench["fullname"]
-                .as_str()
-                .map_or_else(|| text(&bench["name"], &format!("benchmarks[{i}].name")), Ok)?;
+            let name = bench["fullname"].as_str().map_or_else(
+                || text(&bench["name"], &format!("benchmarks[{i}].name")),
+                Ok,
+            )?;
             let stats = &bench["stats"];
             let values = match &stats["data"] {
                 Value::Array(_) => numbers(&stats["data"], &format!("benchmarks[{i}].stats.data"))?,
-                _ => vec![number(&stats["median"], &format!("benchmarks[{i}].stats.median"))?],
+                _ => vec![number(
+                    &stats["median"],
+                    &format!("benchmarks[{i}].stats.median"),
+                )?],
             };
             Ok(BenchMetric::latency(name, values))
         })

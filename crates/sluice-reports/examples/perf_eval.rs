@@ -234,5 +234,17 @@ fn main() {
     println!(
         "\nEach cell reads fixed rule / Sluice. The target (3% noise, k = 5): at most 1% false alarms and at"
     );
-    println!("least 90% of 5% steps caught within 3 runs.");
+    println!("least 90% of 5% steps caught within 3 runs.\n");
+    println!(
+        "With one repetition a run (k = 1) a spike is the whole run and cannot be told from a step on the"
+    );
+    println!(
+        "run it happens: Sluice's false alarms there are the spikes themselves (one run in twenty), as the"
+    );
+    println!(
+        "fixed rule's are. With repetitions the run's median ignores them. Sluice's alarms on the two runs"
+    );
+    println!(
+        "after a spike are suppressed: a window of several runs only speaks when this run moved too."
+    );
 }

@@ -129,7 +129,8 @@ pub fn compare(series: &[f64], current: &[f64], settings: &PerfSettings) -> Comp
     let mut tried = 0;
     for window in 1..=MAX_WINDOW {
         let earlier = window - 1;
-        if segment.len() < earlier + settings.min_baseline.max(2) || value.is_nan() || value <= 0.0 {
+        if segment.len() < earlier + settings.min_baseline.max(2) || value.is_nan() || value <= 0.0
+        {
             break;
         }
         let baseline_end = segment.len() - earlier;

@@ -94,7 +94,7 @@ pub(crate) fn read(
         .map(|(base, changed)| (base, DiffCoverage::of(&merged, &changed)));
     read.failures = gate.judge(
         &read.totals,
-        settings.baseline_percent,
+        settings.baseline_of(ctx.key.as_str(), ctx.index),
         diff.as_ref().map(|(_, d)| d),
     );
     announce(ctx, attempt, names, &merged, &read, diff.as_ref());
@@ -243,7 +243,14 @@ fn announce(
     shared.emit(Event::StepSummary {
         job: ctx.key.clone(),
         step: ctx.index,
-        markdown: summary(read, diff, ctx.shared.spec.coverage.baseline_percent),
+        markdown: summary(
+            read,
+            diff,
+            ctx.shared
+                .spec
+                .coverage
+                .baseline_of(ctx.key.as_str(), ctx.index),
+        ),
         at: now(),
     });
 }

@@ -113,6 +113,16 @@ pub struct PerfSpec {
     pub history: Option<std::sync::Arc<dyn PerfSeries>>,
 }
 
+impl CoverageSettings {
+    /// The baseline of step `step` of job `job`.
+    pub fn baseline_of(&self, job: &str, step: usize) -> Option<f64> {
+        self.baselines
+            .iter()
+            .find(|(j, s, _)| j == job && *s == step)
+            .map(|(_, _, percent)| *percent)
+    }
+}
+
 impl std::fmt::Debug for PerfSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PerfSpec")
@@ -129,9 +139,10 @@ pub struct CoverageSettings {
     pub gate: sluice_reports::coverage::CoverageGate,
     /// What diff coverage is measured against (default: the default branch).
     pub base: Option<String>,
-    /// The line coverage (percent) of the default branch's latest run
-    /// that had coverage.
-    pub baseline_percent: Option<f64>,
+    /// The line coverage (percent) of each step (job key, step index) in
+    /// the default branch's latest run that had coverage: a step's
+    /// `max-drop` compares it with the same step.
+    pub baselines: Vec<(String, usize, f64)>,
 }
 
 /// Where a run's jobs run.

@@ -1,11 +1,14 @@
 //! The machine this process runs on, as benchmark results record it.
 
+use sha2::{Digest, Sha256};
 use sluice_events::Testbed;
 
-/// `/etc/machine-id` (else the host name), the CPU's model name from
-/// `/proc/cpuinfo`, and the cores this process may use.
+/// A digest of `/etc/machine-id` (else of the host name), the CPU's
+/// model name from `/proc/cpuinfo`, and the cores this process may use.
+/// The machine id itself is confidential (systemd says so): only a
+/// digest of it, under Sluice's own label, is kept and shown.
 pub fn this_machine() -> Testbed {
-    let machine_id = ["/etc/machine-id", "/var/lib/dbus/machine-id"]
+    let raw_id = ["/etc/machine-id", "/var/lib/dbus/machine-id"]
         .iter()
         .find_map(|path| std::fs::read_to_string(path).ok())
         .map(|id| id.trim().to_string())
@@ -16,6 +19,11 @@ pub fn this_machine() -> Testbed {
                 .map(|h| h.trim().to_string())
         })
         .unwrap_or_else(|| "unknown".into());
+    let digest = Sha256::new()
+        .chain_update(b"sluice testbed\0")
+        .chain_update(raw_id.as_bytes())
+        .finalize();
+    let machine_id: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
     let cpu_model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|info| {

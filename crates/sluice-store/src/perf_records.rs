@@ -157,18 +157,24 @@ impl History {
             else {
                 return Ok(Vec::new());
             };
-            db.conn()
+            // Several jobs of one run (a matrix) may measure the same
+            // metric: the run is one observation, their median.
+            let rows: Vec<(i64, f64)> = db
+                .conn()
                 .prepare_cached(
-                    "SELECT value FROM perf_results
+                    "SELECT COALESCE(run_id, -id), value FROM perf_results
                      WHERE repository = ?1 AND benchmark = ?2 AND measure = ?3 AND testbed_id = ?4
                        AND git_ref = ?5
                      ORDER BY at, id",
                 )
                 .and_then(|mut s| {
-                    s.query_map(params![repository, benchmark, measure, testbed, git_ref], |row| row.get(0))?
-                        .collect()
+                    s.query_map(params![repository, benchmark, measure, testbed, git_ref], |row| {
+                        Ok((row.get(0)?, row.get(1)?))
+                    })?
+                    .collect()
                 })
-                .map_err(|e| db.error("read a benchmark's series", e))
+                .map_err(|e| db.error("read a benchmark's series", e))?;
+            Ok(one_value_per_run(&rows))
         })
     }
 
@@ -224,4 +230,27 @@ impl History {
                 .map_err(|e| db.error("read a benchmark's history", e))
         })
     }
+}
+
+/// (run, value) rows in time order → one value per run (the median of its
+/// rows), in the order runs first appear.
+fn one_value_per_run(rows: &[(i64, f64)]) -> Vec<f64> {
+    let mut runs: Vec<(i64, Vec<f64>)> = Vec::new();
+    for (run, value) in rows {
+        match runs.iter_mut().find(|(r, _)| r == run) {
+            Some((_, values)) => values.push(*value),
+            None => runs.push((*run, vec![*value])),
+        }
+    }
+    runs.into_iter()
+        .map(|(_, mut values)| {
+            values.sort_by(f64::total_cmp);
+            let mid = values.len() / 2;
+            if values.len() % 2 == 1 {
+                values[mid]
+            } else {
+                0.5 * (values[mid - 1] + values[mid])
+            }
+        })
+        .collect()
 }

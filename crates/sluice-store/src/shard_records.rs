@@ -176,7 +176,7 @@ fn return_abandoned(
 /// finish close together.
 fn batch_of(waiting: &[(String, u64)], shards: usize) -> Vec<String> {
     let left: u64 = waiting.iter().map(|(_, ms)| *ms).sum();
-    let share = left / (2 * shards.max(1) as u64);
+    let share = left / (shards.max(1) as u64).saturating_mul(2);
     let mut batch = Vec::new();
     let mut taken = 0u64;
     for (item, ms) in waiting {

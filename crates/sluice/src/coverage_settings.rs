@@ -45,25 +45,37 @@ impl CoverageConfig {
     }
 }
 
-/// The line coverage (percent) of the default branch's newest run that
-/// recorded coverage: what `max-drop` compares with. `None` when there
-/// is none yet (a drop cannot be judged, and is not).
+/// The line coverage (percent) of each step of the default branch's
+/// newest run that recorded coverage: what a step's `max-drop` compares
+/// with (the same job and step; matrix instances are jobs of their own).
+/// Empty when there is none yet (a drop cannot be judged, and is not).
 pub fn default_branch_baseline(
     root: &std::path::Path,
     history: &sluice_store::History,
     repository: &str,
-) -> Option<f64> {
+) -> Vec<(String, usize, f64)> {
     let default_branch = sluice_exec::git::read_state(root, &Default::default())
         .map(|state| state.default_branch)
         .unwrap_or_else(|_| "main".into());
     let git_ref = format!("refs/heads/{default_branch}");
-    let run = history
+    let Some(run) = history
         .latest_coverage_run(repository, Some(&git_ref), None)
-        .ok()??;
-    let reports = history.run_coverage(repository, run).ok()?;
-    let mut totals = sluice_reports::coverage::CoverageTotals::default();
-    for report in &reports {
-        totals.add(report.totals);
-    }
-    (totals.lines_total > 0).then(|| totals.line_rate() * 100.0)
+        .ok()
+        .flatten()
+    else {
+        return Vec::new();
+    };
+    history
+        .run_coverage(repository, run)
+        .unwrap_or_default()
+        .iter()
+        .filter(|report| report.totals.lines_total > 0)
+        .map(|report| {
+            (
+                report.job.as_str().to_string(),
+                report.step,
+                report.totals.line_rate() * 100.0,
+            )
+        })
+        .collect()
 }

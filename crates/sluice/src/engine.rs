@@ -45,9 +45,9 @@ pub struct RunParts {
     pub selected_jobs: Option<std::collections::HashSet<String>>,
     pub job_groups: Option<Arc<dyn JobGroups>>,
     pub reused: IndexMap<JobKey, ReusedJob>,
-    /// The default branch's latest line coverage, in percent (for
-    /// `max-drop`).
-    pub coverage_baseline: Option<f64>,
+    /// The default branch's latest line coverage per step, in percent
+    /// (for `max-drop`).
+    pub coverage_baseline: Vec<(String, usize, f64)>,
     /// The default branch's benchmark values, for judging new results.
     pub perf_history: Option<Arc<dyn sluice_exec::PerfSeries>>,
 }
@@ -95,7 +95,7 @@ pub fn spec(setup: &EngineSetup, run: RunParts) -> Result<RunSpec> {
         coverage: sluice_exec::CoverageSettings {
             gate: config.coverage.gate,
             base: config.coverage.base.clone(),
-            baseline_percent: run.coverage_baseline,
+            baselines: run.coverage_baseline,
         },
         perf: sluice_exec::PerfSpec {
             config: config.perf.clone(),
@@ -155,11 +155,14 @@ fn base_env(untrusted: bool, state_dir: &Path, repository: &str) -> Vec<(String,
         .filter(|(k, _)| k != RUN_STATE_DIR_VAR && k != RUN_REPOSITORY_VAR)
         .filter(|(k, _)| !untrusted || MINIMAL_ENV.contains(&k.as_str()) || k.starts_with("LC_"))
         .collect();
-    env.push((
-        RUN_STATE_DIR_VAR.to_string(),
-        state_dir.display().to_string(),
-    ));
-    env.push((RUN_REPOSITORY_VAR.to_string(), repository.to_string()));
+    // Code from outside the team is not told where the history is.
+    if !untrusted {
+        env.push((
+            RUN_STATE_DIR_VAR.to_string(),
+            state_dir.display().to_string(),
+        ));
+        env.push((RUN_REPOSITORY_VAR.to_string(), repository.to_string()));
+    }
     env
 }
 

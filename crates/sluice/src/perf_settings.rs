@@ -75,6 +75,11 @@ pub fn perf_config(file: PerfFile) -> Result<PerfConfig> {
     let default = file.sizes.over(base, "[perf]")?;
     let mut benchmarks = Vec::new();
     for (pattern, sizes) in &file.benchmarks {
+        if sizes.confidence.is_some() {
+            bail!(
+                "[perf.benchmarks.\"{pattern}\"] confidence: the confidence is one for all benchmarks (false alarms are held across them together); set it in [perf]"
+            );
+        }
         benchmarks.push((
             pattern.clone(),
             sizes.over(default, &format!("[perf.benchmarks.\"{pattern}\"]"))?,

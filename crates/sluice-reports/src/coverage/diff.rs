@@ -19,8 +19,13 @@ pub struct ChangedLines {
 pub fn changed_lines(diff: &str, prefix: &str) -> ChangedLines {
     let mut changed = ChangedLines::default();
     let mut file: Option<String> = None;
+    // A `+++ ` line is a header only right after a `--- ` line: inside a
+    // hunk it is an added line that starts with `++`.
+    let mut after_old_header = false;
     for line in diff.lines() {
-        if let Some(path) = line.strip_prefix("+++ ") {
+        let header = after_old_header;
+        after_old_header = line.starts_with("--- ");
+        if let Some(path) = line.strip_prefix("+++ ").filter(|_| header) {
             let path = unquote(path.trim_end());
             file = (path != "/dev/null")
                 .then(|| path.strip_prefix(prefix).unwrap_or(&path).to_string());
@@ -153,6 +158,17 @@ mod tests {
     use super::*;
 
     const DIFF: &str = "diff --git a/app.py b/app.py\nindex 1..2 100644\n--- a/app.py\n+++ b/app.py\n@@ -3,0 +4,3 @@ def f():\n+    a = 1\n+    b = 2\n+    return a\n@@ -10 +13 @@\n-x\n+y\ndiff --git a/gone.py b/gone.py\n--- a/gone.py\n+++ /dev/null\n@@ -1,2 +0,0 @@\n-a\n-b\n";
+
+    #[test]
+    fn an_added_line_starting_with_plus_plus_is_not_a_header() {
+        let diff = "--- a.c\n+++ a.c\n@@ -1,0 +2,2 @@\n+++ i;\n+x\n@@ -9 +11 @@\n-y\n+z\n";
+        let changed = changed_lines(diff, "");
+        assert_eq!(changed.files.len(), 1);
+        assert_eq!(
+            changed.files["a.c"].iter().copied().collect::<Vec<_>>(),
+            vec![2, 3, 11]
+        );
+    }
 
     #[test]
     fn added_and_modified_lines_are_read() {

@@ -15,6 +15,9 @@ use crate::report_text::report_text;
 
 /// The most lines one block may span.
 const MAX_BLOCK_LINES: u32 = 100_000;
+/// The most lines all blocks together may span: a small file must not
+/// expand into billions of lines.
+const MAX_TOTAL_LINES: u64 = 20_000_000;
 
 pub(crate) fn read(bytes: &[u8]) -> Result<CoverageReport, ReportError> {
     let text = report_text(bytes, MAX_COVERAGE_BYTES)?;
@@ -51,6 +54,17 @@ pub(crate) fn read(bytes: &[u8]) -> Result<CoverageReport, ReportError> {
         let (file, start, end, count) = block(line).map_err(|p| ReportError::at(bytes, at, p))?;
         let entry = blocks.entry((file, start, end)).or_insert(0);
         *entry = (*entry).max(count);
+    }
+    let spanned: u64 = blocks
+        .keys()
+        .map(|(_, start, end)| u64::from(end - start) + 1)
+        .sum();
+    if spanned > MAX_TOTAL_LINES {
+        return Err(ReportError::at(
+            bytes,
+            bytes.len(),
+            format!("the profile's blocks span more than {MAX_TOTAL_LINES} lines"),
+        ));
     }
     let mut report = CoverageReport::default();
     for ((path, start, end), count) in blocks {

@@ -4,6 +4,8 @@
 //! never reached), `end_of_record` ends the file. Summary lines (`LF`,
 //! `LH`...) are recomputed, not trusted.
 
+use std::collections::BTreeMap;
+
 use super::MAX_COVERAGE_BYTES;
 use super::cobertura::line_number;
 use super::model::CoverageReport;
@@ -13,6 +15,10 @@ use crate::report_text::report_text;
 pub(crate) fn read(bytes: &[u8]) -> Result<CoverageReport, ReportError> {
     let text = report_text(bytes, MAX_COVERAGE_BYTES)?;
     let mut report = CoverageReport::default();
+    // Each branch once, by file, line, block and branch: a tracefile that
+    // repeats a file (several test names, concatenated files) must not
+    // count its branches twice. Taken in any record means taken.
+    let mut branches: BTreeMap<(String, u32, String), bool> = BTreeMap::new();
     let mut file: Option<String> = None;
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
@@ -41,11 +47,16 @@ pub(crate) fn read(bytes: &[u8]) -> Result<CoverageReport, ReportError> {
                 let path = file
                     .as_deref()
                     .ok_or_else(|| fail("BRDA: before any SF:".into()))?;
-                let (number, taken) = branch(value).map_err(fail)?;
-                report.file_mut(path).add_branch_outcome(number, taken);
+                let (number, which, taken) = branch(value).map_err(fail)?;
+                *branches
+                    .entry((path.to_string(), number, which))
+                    .or_insert(false) |= taken;
             }
             _ => {}
         }
+    }
+    for ((path, number, _), taken) in branches {
+        report.file_mut(&path).add_branch_outcome(number, taken);
     }
     Ok(report)
 }
@@ -62,10 +73,10 @@ fn line_hits(value: &str) -> Result<(u32, u64), String> {
     Ok((number, hits.max(0.0) as u64))
 }
 
-/// `line,block,branch,taken` → (line, taken at least once).
-fn branch(value: &str) -> Result<(u32, bool), String> {
+/// `line,block,branch,taken` → (line, `block,branch`, taken at least once).
+fn branch(value: &str) -> Result<(u32, String, bool), String> {
     let fields: Vec<&str> = value.splitn(4, ',').collect();
-    let [number, _, _, taken] = fields[..] else {
+    let [number, block, which, taken] = fields[..] else {
         return Err(format!(
             "BRDA:{} is not line,block,branch,taken",
             cut(value)
@@ -74,7 +85,7 @@ fn branch(value: &str) -> Result<(u32, bool), String> {
     let number = line_number(Some(number))?;
     let taken = taken.trim();
     let taken = taken != "-" && taken.parse::<f64>().is_ok_and(|t| t > 0.0);
-    Ok((number, taken))
+    Ok((number, format!("{},{}", block.trim(), which.trim()), taken))
 }
 
 fn cut(text: &str) -> String {
@@ -93,6 +104,15 @@ mod tests {
         assert_eq!((app.lines_covered, app.lines_total), (1, 2));
         assert_eq!((app.branches_covered, app.branches_total), (1, 2));
         assert_eq!(report.totals().lines_total, 3);
+    }
+
+    #[test]
+    fn a_file_repeated_in_a_tracefile_counts_its_branches_once() {
+        let record = "SF:a.py\nDA:2,1\nBRDA:2,0,0,1\nBRDA:2,0,1,-\nend_of_record\n";
+        let second = "SF:a.py\nDA:2,1\nBRDA:2,0,0,-\nBRDA:2,0,1,2\nend_of_record\n";
+        let report = read(format!("TN:one\n{record}TN:two\n{second}").as_bytes()).unwrap();
+        let totals = report.files["a.py"].totals();
+        assert_eq!((totals.branches_covered, totals.branches_total), (2, 2));
     }
 
     #[test]

@@ -120,8 +120,8 @@ pub fn compare(series: &[f64], current: &[f64], settings: &PerfSettings) -> Comp
     let value = median(current);
     let logs: Vec<f64> = series
         .iter()
-        .filter(|v| **v > 0.0)
-        .map(|v| v.ln())
+        .filter(|v| **v >= 0.0)
+        .map(|v| log_of(*v))
         .collect();
     let start = last_change_point(&logs, settings).unwrap_or(0);
     let segment = &logs[start..];
@@ -129,15 +129,14 @@ pub fn compare(series: &[f64], current: &[f64], settings: &PerfSettings) -> Comp
     let mut tried = 0;
     for window in 1..=MAX_WINDOW {
         let earlier = window - 1;
-        if segment.len() < earlier + settings.min_baseline.max(2) || value.is_nan() || value <= 0.0
-        {
+        if segment.len() < earlier + settings.min_baseline.max(2) || value.is_nan() || value < 0.0 {
             break;
         }
         let baseline_end = segment.len() - earlier;
         let baseline_start = baseline_end.saturating_sub(settings.baseline_runs);
         let baseline = &segment[baseline_start..baseline_end];
         let mut recent: Vec<f64> = segment[baseline_end..].to_vec();
-        recent.push(value.ln());
+        recent.push(log_of(value));
         let baseline = winsorised(baseline);
         let n = baseline.len() as f64;
         // A floor on the spread: a baseline of identical values would make
@@ -149,7 +148,7 @@ pub fn compare(series: &[f64], current: &[f64], settings: &PerfSettings) -> Comp
         // A window of several runs speaks for this run only when this run
         // moved the same way by a change worth reporting itself: one
         // spiking run must not raise alarms for the runs after it.
-        let own = value.ln() - mean(&baseline);
+        let own = log_of(value) - mean(&baseline);
         if window > 1 && (own * difference <= 0.0 || own.abs() < (1.0 + settings.min_change).ln()) {
             p = 1.0;
         }
@@ -193,6 +192,13 @@ pub fn compare(series: &[f64], current: &[f64], settings: &PerfSettings) -> Comp
         // alarm is paid for by regressions alone.
         p_value: (p / 2.0 * tried as f64).min(1.0),
     }
+}
+
+/// The log of a value; zero (no allocations, no bytes) is kept as a very
+/// small number, so that a metric at zero is judged and leaving zero is a
+/// regression rather than a gap in the series.
+fn log_of(value: f64) -> f64 {
+    value.max(1e-12).ln()
 }
 
 /// The baseline with its outlying runs pulled in to 3.5 robust standard
@@ -307,6 +313,19 @@ mod tests {
         assert_eq!(
             judge_one(&series, &[80.0], false, &settings).1,
             Verdict::Improved
+        );
+    }
+
+    #[test]
+    fn leaving_zero_is_a_regression() {
+        let zeros = vec![0.0; 10];
+        assert_eq!(
+            judge_one(&zeros, &[0.0], false, &PerfSettings::default()).1,
+            Verdict::Ok
+        );
+        assert_eq!(
+            judge_one(&zeros, &[5.0], false, &PerfSettings::default()).1,
+            Verdict::Critical
         );
     }
 

@@ -194,7 +194,7 @@ fn history(cwd: &Path, benchmark: &str, measure: Option<&str>, json: bool) -> Re
             crate::output::line(&format!(
                 "  {}  {}  {}{}",
                 point.run.map_or("import".to_string(), |r| format!("#{r}")),
-                &point.sha[..point.sha.len().min(10)],
+                point.sha.chars().take(10).collect::<String>(),
                 amount(point.value, &point.unit),
                 marker
             ));
@@ -265,7 +265,9 @@ fn record(
 fn parse_time(text: &str) -> Result<u64> {
     let text = text.trim();
     if let Ok(seconds) = text.parse::<u64>() {
-        return Ok(seconds * 1000);
+        return seconds
+            .checked_mul(1000)
+            .ok_or_else(|| anyhow::anyhow!("--at {text}: too far in the future"));
     }
     let bad = || anyhow::anyhow!("--at {text}: write Unix seconds or YYYY-MM-DD[THH:MM:SS] (UTC)");
     let (date, time) = text
@@ -288,7 +290,8 @@ fn parse_time(text: &str) -> Result<u64> {
         [hour, minute, second] => (hour, minute, second),
         _ => bail!(bad()),
     };
-    if !(1..=12).contains(&month)
+    if !(1970..=9999).contains(&year)
+        || !(1..=12).contains(&month)
         || !(1..=31).contains(&day)
         || !(0..24).contains(&hour)
         || !(0..60).contains(&minute)

@@ -17,6 +17,9 @@ use crate::engine::{RUN_REPOSITORY_VAR, RUN_STATE_DIR_VAR};
 use crate::exit::ExitStatus;
 use crate::history::History;
 
+/// The most shards a split has.
+const MAX_SHARDS: usize = 10_000;
+
 /// How many recent runs with test results the durations come from.
 const RECENT_RUNS: usize = 10;
 
@@ -31,8 +34,8 @@ pub struct ShardRequest<'a> {
 
 pub fn shard(cwd: &Path, request: &ShardRequest) -> Result<ExitStatus> {
     let total = request.total;
-    if total == 0 {
-        bail!("--total 0: a split needs at least one shard");
+    if !(1..=MAX_SHARDS).contains(&total) {
+        bail!("--total {total}: a split has 1 to {MAX_SHARDS} shards");
     }
     if let Some(index) = request.index.filter(|i| *i == 0 || *i > total) {
         bail!("--index {index}: shards are numbered 1 to {total}");
@@ -240,8 +243,13 @@ fn from_queue(
         var("GITHUB_JOB")?,
         var(sluice_exec::process_tree::TRACKING_VAR)?,
     );
-    // The step's own id: the last of a nested run's ids.
-    let holder = tracking.rsplit(':').next().unwrap_or(&tracking).to_string();
+    // The step's own id (the last of a nested run's ids) and the session
+    // its attempt runs in: a retried step is a new holder, and the items
+    // its failed attempt held go back once that attempt's processes are gone.
+    let step = tracking.rsplit(':').next().unwrap_or(&tracking).to_string();
+    let session = sluice_exec::process_tree::session_and_start(std::process::id() as i32)
+        .map_or(0, |(session, _)| session);
+    let holder = format!("{step}@{session}");
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     (items, request.by == ShardBy::Class).hash(&mut hasher);
     let queue = format!("{run}/{job}/{:016x}", hasher.finish());
@@ -251,7 +259,15 @@ fn from_queue(
         .collect();
     let store = history.store();
     store.shard_queue_init(&queue, &order, sluice_store::timestamp::now_ms())?;
-    let alive = |holder: &str| !sluice_exec::process_tree::tracked_processes(holder).is_empty();
+    let alive = |holder: &str| {
+        let (step, session) = holder.rsplit_once('@').unwrap_or((holder, "0"));
+        let session: i32 = session.parse().unwrap_or(0);
+        sluice_exec::process_tree::tracked_processes(step)
+            .into_iter()
+            .any(|pid| {
+                sluice_exec::process_tree::session_and_start(pid).is_some_and(|(s, _)| s == session)
+            })
+    };
     let batch = store.shard_queue_next(&queue, &holder, request.total, &alive)?;
     if batch.is_empty() {
         eprintln!("the queue is empty: every item has been handed out");

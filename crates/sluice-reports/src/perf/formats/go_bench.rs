@@ -7,6 +7,7 @@ use indexmap::IndexMap;
 use crate::perf::model::{BYTES, BenchMetric, SECONDS};
 
 pub(crate) fn read(text: &str) -> Result<Vec<BenchMetric>, String> {
+    let procs = common_procs_suffix(text);
     // (benchmark, measure) → (unit, bigger is better, values)
     let mut found: IndexMap<(String, String), (String, bool, Vec<f64>)> = IndexMap::new();
     for line in text.lines() {
@@ -19,9 +20,9 @@ pub(crate) fn read(text: &str) -> Result<Vec<BenchMetric>, String> {
         let Some(Ok(_iterations)) = fields.next().map(str::parse::<u64>) else {
             continue;
         };
-        let name = match name.rsplit_once('-') {
-            Some((base, procs)) if procs.parse::<u32>().is_ok() => base,
-            _ => name,
+        let name = match &procs {
+            Some(suffix) => name.strip_suffix(suffix.as_str()).unwrap_or(name),
+            None => name,
         };
         let rest: Vec<&str> = fields.collect();
         for pair in rest.chunks(2) {
@@ -54,4 +55,29 @@ pub(crate) fn read(text: &str) -> Result<Vec<BenchMetric>, String> {
             },
         )
         .collect())
+}
+
+/// The `-N` every result line ends its name with, when they all share
+/// one: that is GOMAXPROCS. Go leaves it out when GOMAXPROCS is 1, and a
+/// sub-benchmark's own name may end in `-100`, so a suffix is only taken
+/// for the machine's when every line agrees.
+fn common_procs_suffix(text: &str) -> Option<String> {
+    let mut common: Option<String> = None;
+    for line in text.lines() {
+        let mut fields = line.split_whitespace();
+        let Some(name) = fields.next().filter(|n| n.starts_with("Benchmark")) else {
+            continue;
+        };
+        if fields.next().is_none_or(|n| n.parse::<u64>().is_err()) {
+            continue;
+        }
+        let (_, procs) = name.rsplit_once('-')?;
+        procs.parse::<u32>().ok()?;
+        let suffix = format!("-{procs}");
+        match &common {
+            Some(existing) if *existing != suffix => return None,
+            _ => common = Some(suffix),
+        }
+    }
+    common
 }

@@ -82,7 +82,8 @@ fn go_bench_with_count() {
 #[test]
 fn go_sub_benchmarks_ending_in_numbers_stay_apart() {
     // GOMAXPROCS 1: Go writes no -N, and these names end in numbers of their own.
-    let text = "BenchmarkSort/n-100 \t 50000\t 2000 ns/op\nBenchmarkSort/n-1000 \t 5000\t 25000 ns/op\n";
+    let text =
+        "BenchmarkSort/n-100 \t 50000\t 2000 ns/op\nBenchmarkSort/n-1000 \t 5000\t 25000 ns/op\n";
     let metrics = read(text);
     let names: Vec<&str> = metrics.iter().map(|m| m.benchmark.as_str()).collect();
     assert_eq!(names, vec!["BenchmarkSort/n-100", "BenchmarkSort/n-1000"]);

@@ -96,6 +96,9 @@ pub struct RunSpec {
     pub coverage: CoverageSettings,
     /// How benchmark results are judged, and their history.
     pub perf: PerfSpec,
+    /// Where services keep the data their costly setup makes once (see
+    /// `services/data_template.rs`); `None` runs the setup every time.
+    pub service_templates: Option<PathBuf>,
 }
 
 /// The default branch's benchmark history, as the executor asks for it

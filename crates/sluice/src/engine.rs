@@ -97,6 +97,9 @@ pub fn spec(setup: &EngineSetup, run: RunParts) -> Result<RunSpec> {
             base: config.coverage.base.clone(),
             baselines: run.coverage_baseline,
         },
+        // `SLUICE_SERVICE_TEMPLATES=0` turns them off (to measure without).
+        service_templates: (std::env::var("SLUICE_SERVICE_TEMPLATES").as_deref() != Ok("0"))
+            .then(|| config.cache_dir.join("service-templates")),
         perf: sluice_exec::PerfSpec {
             config: config.perf.clone(),
             history: run.perf_history,

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 
+use super::data_template::DataTemplate;
 use super::launch::{Launch, Program, unprivileged_user};
 use super::words::{shell_quote, split_words};
 use crate::shell::find_program;
@@ -60,9 +61,10 @@ impl HostImage {
         port: u16,
         dir: &Path,
         path_var: &str,
+        templates: Option<&Path>,
     ) -> Result<Launch, String> {
         match self {
-            HostImage::Postgres { tag } => postgres(tag, env, command, port, dir),
+            HostImage::Postgres { tag } => postgres(tag, env, command, port, dir, templates),
             HostImage::Redis { tag } => redis(tag, command, port, dir, path_var),
         }
     }
@@ -97,6 +99,7 @@ fn postgres(
     command: Option<&str>,
     port: u16,
     dir: &Path,
+    templates: Option<&Path>,
 ) -> Result<Launch, String> {
     let installed = installed_postgres();
     let wanted = requested_major(tag);
@@ -149,18 +152,43 @@ fn postgres(
         "--auth-local=trust".to_string(),
         format!("--auth-host={auth}"),
     ];
-    if password.is_some() {
-        initdb_args.push(format!("--pwfile={}", dir.join("pwfile").display()));
+    let extra_initdb = var("POSTGRES_INITDB_ARGS");
+    if let Some(extra) = &extra_initdb {
+        initdb_args.extend(split_words(extra).map_err(|e| format!("POSTGRES_INITDB_ARGS: {e}"))?);
     }
-    if let Some(extra) = var("POSTGRES_INITDB_ARGS") {
-        initdb_args.extend(split_words(&extra).map_err(|e| format!("POSTGRES_INITDB_ARGS: {e}"))?);
+    // With a template, initdb runs without the password (a template holds
+    // no secret); it is set after the copy, with the database created.
+    // A password on several lines cannot go through single-user mode.
+    let template = templates
+        .filter(|_| {
+            password
+                .as_deref()
+                .is_none_or(|p| !p.contains(['\n', '\r', '\0']))
+        })
+        .map(|root| postgres_template(root, &bin, major, &user, &auth, extra_initdb.as_deref()));
+    if password.is_some() && template.is_none() {
+        initdb_args.push(format!("--pwfile={}", dir.join("pwfile").display()));
     }
     let mut setup = vec![Program {
         path: bin.join("initdb"),
         args: initdb_args,
         stdin: None,
     }];
+    let mut statements = String::new();
+    if let (Some(password), Some(_)) = (&password, &template) {
+        statements.push_str(&format!(
+            "ALTER USER \"{}\" PASSWORD '{}'\n",
+            user.replace('"', "\"\""),
+            password.replace('\'', "''")
+        ));
+    }
     if database != "postgres" {
+        statements.push_str(&format!(
+            "CREATE DATABASE \"{}\"\n",
+            database.replace('"', "\"\"")
+        ));
+    }
+    if !statements.is_empty() {
         setup.push(Program {
             path: bin.join("postgres"),
             args: vec![
@@ -169,10 +197,7 @@ fn postgres(
                 data.display().to_string(),
                 "postgres".into(),
             ],
-            stdin: Some(format!(
-                "CREATE DATABASE \"{}\"\n",
-                database.replace('"', "\"\"")
-            )),
+            stdin: Some(statements),
         });
     }
     let mut args = vec![
@@ -220,9 +245,10 @@ fn postgres(
         health_path: Some(bin.clone()),
         adjust_health: None,
         notices,
+        template,
     })
     .map(|mut launch| {
-        if let Some(password) = password {
+        if let Some(password) = password.filter(|_| launch.template.is_none()) {
             launch.setup.insert(
                 0,
                 Program {
@@ -302,6 +328,7 @@ fn redis(
         health_path: None,
         adjust_health: Some(redis_cli_port),
         notices,
+        template: None,
     })
 }
 
@@ -344,6 +371,39 @@ fn redis_cli_port(cmd: &str, port: u16) -> String {
     let mut out = vec!["redis-cli".to_string(), "-p".to_string(), port.to_string()];
     out.extend(words[1..].iter().map(|w| shell_quote(w)));
     out.join(" ")
+}
+
+/// Where the template of a cluster made by initdb with these settings
+/// lives: one per server binary, version, superuser, authentication and
+/// initdb options.
+fn postgres_template(
+    root: &Path,
+    bin: &Path,
+    major: u32,
+    user: &str,
+    auth: &str,
+    extra_initdb: Option<&str>,
+) -> DataTemplate {
+    use sha2::{Digest, Sha256};
+    let key = Sha256::new()
+        .chain_update(b"postgres template 1\0")
+        .chain_update(bin.as_os_str().as_encoded_bytes())
+        .chain_update([0])
+        .chain_update(major.to_string())
+        .chain_update([0])
+        .chain_update(user)
+        .chain_update([0])
+        .chain_update(auth)
+        .chain_update([0])
+        .chain_update(extra_initdb.unwrap_or(""))
+        .finalize();
+    let key: String = key[..10].iter().map(|b| format!("{b:02x}")).collect();
+    DataTemplate {
+        dir: root.join(format!("postgres-{major}-{key}")),
+        data: "data".into(),
+        steps: 1,
+        version: format!("postgres {major}"),
+    }
 }
 
 #[cfg(test)]
@@ -393,7 +453,7 @@ mod tests {
             return;
         }
         let dir = Path::new("/tmp/none");
-        let error = postgres("16", &IndexMap::new(), None, 5432, dir).unwrap_err();
+        let error = postgres("16", &IndexMap::new(), None, 5432, dir, None).unwrap_err();
         assert!(error.contains("POSTGRES_PASSWORD"), "{error}");
         let mut env = IndexMap::new();
         env.insert("POSTGRES_PASSWORD".to_string(), "pw".to_string());
@@ -404,6 +464,7 @@ mod tests {
             Some("postgres -c max_connections=50"),
             5999,
             dir,
+            None,
         )
         .unwrap();
         assert_eq!(
@@ -411,6 +472,29 @@ mod tests {
             3,
             "password file, initdb, create database"
         );
+        // With a template, initdb gets no password: it is set after the copy.
+        let templated = postgres("16", &env, None, 5999, dir, Some(Path::new("/tmp/t"))).unwrap();
+        assert_eq!(
+            templated.setup.len(),
+            2,
+            "initdb, then password and database"
+        );
+        assert!(
+            templated.setup[0]
+                .args
+                .iter()
+                .all(|a| !a.contains("pwfile"))
+        );
+        let statements = templated.setup[1].stdin.as_deref().unwrap();
+        assert!(
+            statements.starts_with("ALTER USER \"postgres\" PASSWORD 'pw'\n"),
+            "{statements}"
+        );
+        assert!(
+            statements.contains("CREATE DATABASE \"app\""),
+            "{statements}"
+        );
+        assert_eq!(templated.template.as_ref().map(|t| t.steps), Some(1));
         assert!(
             launch
                 .service

@@ -48,6 +48,9 @@ pub(crate) struct Launch {
     pub adjust_health: Option<fn(&str, u16) -> String>,
     /// Warnings to show (version differences, ignored options).
     pub notices: Vec<String>,
+    /// What the first setup programs produce, kept and copied instead of
+    /// run again (see `data_template.rs`).
+    pub template: Option<super::data_template::DataTemplate>,
 }
 
 /// The environment for a service's processes: `base`, then `extra`.

@@ -8,6 +8,7 @@
 //! Everything that can be checked is checked before anything starts, so a
 //! job that cannot get its services fails without side effects.
 
+mod data_template;
 mod declaration;
 mod engine_service;
 mod health;
@@ -300,7 +301,14 @@ fn prepare(
                 unreachable!("an image kind comes from an image source")
             };
             let port = ports.host_port(image.container_port()).unwrap_or_default();
-            match image.launch(&declaration.env, command.as_deref(), port, &dir, &path_var) {
+            match image.launch(
+                &declaration.env,
+                command.as_deref(),
+                port,
+                &dir,
+                &path_var,
+                ctx.shared.spec.service_templates.as_deref(),
+            ) {
                 Ok(launch) => How::Host(Box::new(launch)),
                 Err(e) => return fail(e),
             }
@@ -349,6 +357,7 @@ fn native_launch(run: &str, path_var: &str) -> Launch {
         health_path: None,
         adjust_health: None,
         notices: Vec::new(),
+        template: None,
     }
 }
 
@@ -407,7 +416,20 @@ fn start_on_host(
     let base = &ctx.shared.spec.base_env;
     let env = launch::environment(base, &vars, &running.tracking_id);
     let run_as = launch.run_as.as_ref();
-    for program in &launch.setup {
+    let mut setup: &[launch::Program] = &launch.setup;
+    if let Some(template) = &launch.template {
+        let steps = template.steps.min(setup.len());
+        if template.restore(&running.dir) {
+            setup = &setup[steps..];
+        } else {
+            for program in &setup[..steps] {
+                launch::run_setup(program, &env, &running.dir, run_as)?;
+            }
+            template.save(&running.dir);
+            setup = &setup[steps..];
+        }
+    }
+    for program in setup {
         launch::run_setup(program, &env, &running.dir, run_as)?;
     }
     let log = running.dir.join("service.log");

@@ -629,3 +629,34 @@ jobs:
         "redis still serves on {port} after kill -9 of sluice"
     );
 }
+
+#[test]
+fn a_postgres_service_comes_from_its_template_the_second_time_with_no_secret_in_it() {
+    if !has_postgres() || !has_redis() {
+        return;
+    }
+    let repo = repo_with(GITHUB_STYLE);
+    repo.sluice(&["run", "integration", "--jobs", "2"])
+        .assert_code(0);
+    let templates = repo
+        .path()
+        .parent()
+        .unwrap()
+        .join("cache/service-templates");
+    let made: Vec<_> = std::fs::read_dir(&templates)
+        .expect("the first run keeps a template")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("postgres-"))
+        .collect();
+    assert_eq!(made.len(), 1, "one template for one set of initdb settings");
+    // The second run copies it; its steps still log in with the password
+    // and find the database the service's env asks for.
+    repo.sluice(&["run", "integration", "--jobs", "2"])
+        .assert_code(0);
+    let holds_secret = std::process::Command::new("grep")
+        .args(["-r", "-q", "s3cret"])
+        .arg(&templates)
+        .status()
+        .expect("grep runs");
+    assert!(!holds_secret.success(), "the template holds no password");
+}

@@ -68,6 +68,7 @@ mod reachability;
 mod restore;
 mod stats;
 mod temp_file;
+pub mod thread_budget;
 mod time;
 mod verify;
 

@@ -5,8 +5,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 
 use crate::error::CacheError;
+use crate::thread_budget::Helpers;
 
-/// Applies `work` to every item on `workers` threads and returns the
+/// Applies `work` to every item on up to `workers` threads (this one and
+/// helpers from the process's budget) and returns the
 /// results in item order. Each worker builds its own scratch state with
 /// `new_state` (an I/O buffer, say) and takes the next unclaimed item until
 /// none are left, so a few big items do not leave other workers idle.
@@ -23,6 +25,10 @@ where
     T: Sync,
     R: Send,
 {
+    // Helpers come from the process's budget; this thread works too, so
+    // an empty budget only means working alone.
+    let helpers = Helpers::take(workers.saturating_sub(1).min(items.len().saturating_sub(1)));
+    let workers = helpers.count() + 1;
     if workers <= 1 || items.len() <= 1 {
         let mut state = new_state();
         return items.iter().map(|item| work(&mut state, item)).collect();
@@ -31,31 +37,29 @@ where
     let failed = AtomicBool::new(false);
     let first_error: Mutex<Option<CacheError>> = Mutex::new(None);
     let mut indexed: Vec<(usize, R)> = Vec::with_capacity(items.len());
+    let run = || {
+        let mut state = new_state();
+        let mut done = Vec::new();
+        while !failed.load(Ordering::Relaxed) {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(index) else { break };
+            match work(&mut state, item) {
+                Ok(result) => done.push((index, result)),
+                Err(error) => {
+                    failed.store(true, Ordering::Relaxed);
+                    let mut slot = first_error
+                        .lock()
+                        .unwrap_or_else(|poison| poison.into_inner());
+                    slot.get_or_insert(error);
+                    break;
+                }
+            }
+        }
+        done
+    };
     thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut state = new_state();
-                    let mut done = Vec::new();
-                    while !failed.load(Ordering::Relaxed) {
-                        let index = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(item) = items.get(index) else { break };
-                        match work(&mut state, item) {
-                            Ok(result) => done.push((index, result)),
-                            Err(error) => {
-                                failed.store(true, Ordering::Relaxed);
-                                let mut slot = first_error
-                                    .lock()
-                                    .unwrap_or_else(|poison| poison.into_inner());
-                                slot.get_or_insert(error);
-                                break;
-                            }
-                        }
-                    }
-                    done
-                })
-            })
-            .collect();
+        let handles: Vec<_> = (1..workers).map(|_| scope.spawn(run)).collect();
+        indexed.extend(run());
         for handle in handles {
             match handle.join() {
                 Ok(done) => indexed.extend(done),

@@ -117,52 +117,53 @@ fn copy_changed(
 ) -> Result<(Manifest, usize, u64), String> {
     let next = AtomicUsize::new(0);
     let results: Mutex<(Manifest, usize, u64)> = Mutex::new((Manifest::new(), 0, 0));
-    let workers = std::thread::available_parallelism()
+    let wanted = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .clamp(2, 8)
         .min(listed.len().div_ceil(64).max(1));
+    // Helpers from the process's budget (shared with the cache); this
+    // thread copies too.
+    let helpers = sluice_cache::thread_budget::Helpers::take(wanted - 1);
+    let copy = || -> Result<(), String> {
+        let mut records = Vec::new();
+        let (mut copied, mut bytes) = (0, 0);
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(entry) = listed.get(i) else { break };
+            let target = dest.join(&entry.path);
+            let current = previous.get(&entry.path).filter(|record| {
+                !entry.is_dir
+                    && record.source == entry.stamp
+                    && std::fs::symlink_metadata(&target)
+                        .is_ok_and(|meta| CopyStamp::of(&meta) == record.copy)
+            });
+            if let Some(record) = current {
+                records.push((entry.path.clone(), *record));
+                continue;
+            }
+            remove_any(&target)?;
+            bytes += copy_entry(&root.join(&entry.path), &target)?;
+            copied += 1;
+            if !entry.is_dir
+                && let Ok(meta) = std::fs::symlink_metadata(&target)
+            {
+                let record = Record {
+                    source: entry.stamp,
+                    copy: CopyStamp::of(&meta),
+                };
+                records.push((entry.path.clone(), record));
+            }
+        }
+        if let Ok(mut results) = results.lock() {
+            results.0.extend(records);
+            results.1 += copied;
+            results.2 += bytes;
+        }
+        Ok(())
+    };
     let errors: Vec<String> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| -> Result<(), String> {
-                    let mut records = Vec::new();
-                    let (mut copied, mut bytes) = (0, 0);
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(entry) = listed.get(i) else { break };
-                        let target = dest.join(&entry.path);
-                        let current = previous.get(&entry.path).filter(|record| {
-                            !entry.is_dir
-                                && record.source == entry.stamp
-                                && std::fs::symlink_metadata(&target)
-                                    .is_ok_and(|meta| CopyStamp::of(&meta) == record.copy)
-                        });
-                        if let Some(record) = current {
-                            records.push((entry.path.clone(), *record));
-                            continue;
-                        }
-                        remove_any(&target)?;
-                        bytes += copy_entry(&root.join(&entry.path), &target)?;
-                        copied += 1;
-                        if !entry.is_dir
-                            && let Ok(meta) = std::fs::symlink_metadata(&target)
-                        {
-                            let record = Record {
-                                source: entry.stamp,
-                                copy: CopyStamp::of(&meta),
-                            };
-                            records.push((entry.path.clone(), record));
-                        }
-                    }
-                    if let Ok(mut results) = results.lock() {
-                        results.0.extend(records);
-                        results.1 += copied;
-                        results.2 += bytes;
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
+        let handles: Vec<_> = (0..helpers.count()).map(|_| scope.spawn(copy)).collect();
+        let own = copy().err();
         handles
             .into_iter()
             .filter_map(|h| {
@@ -170,8 +171,10 @@ fn copy_changed(
                     .unwrap_or_else(|_| Err("a copy thread panicked".into()))
                     .err()
             })
+            .chain(own)
             .collect()
     });
+    drop(helpers);
     if let Some(first) = errors.into_iter().next() {
         return Err(first);
     }

@@ -16,7 +16,7 @@ fn available() -> &'static AtomicUsize {
 }
 
 /// The budget: `SLUICE_WORKER_THREADS`, else twice the cores (the work
-/// waits on the disk as much as on the CPU), at least 2.
+/// waits on the disk as much as on the CPU), at least 1.
 pub fn budget() -> usize {
     std::env::var(BUDGET_VAR)
         .ok()

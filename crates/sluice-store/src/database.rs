@@ -24,6 +24,33 @@ pub(crate) struct Database {
     path: PathBuf,
 }
 
+/// Switches a connection's file to WAL. The switch needs the file to
+/// itself, and SQLite answers "locked" at once (its busy handler does not
+/// wait here) while another process is making a new file or migrating it:
+/// two `sluice run`s started together. So this waits and tries again, as
+/// the busy timeout would.
+fn switch_to_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    let mut pause = std::time::Duration::from_millis(2);
+    loop {
+        match conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))
+        {
+            Ok(_) => return Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(std::time::Duration::from_millis(50));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 impl Database {
     /// Opens (creating if needed) the database file. Does not migrate.
     pub(crate) fn open(path: &Path) -> Result<Self, StoreError> {
@@ -46,8 +73,7 @@ impl Database {
         // so this is a no-op after the first open. It is also the first
         // statement to read the file, so a file that is not a database fails
         // here, with SQLite's "file is not a database".
-        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))
-            .map_err(fail("read it as an SQLite database (switching to WAL)"))?;
+        switch_to_wal(&conn).map_err(fail("read it as an SQLite database (switching to WAL)"))?;
         // In WAL mode NORMAL still survives any process crash (kill -9);
         // only an OS crash or power loss may lose the last commits, which is
         // an acceptable price for not syncing on every step.

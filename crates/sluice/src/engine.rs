@@ -99,7 +99,7 @@ pub fn spec(setup: &EngineSetup, run: RunParts) -> Result<RunSpec> {
         },
         // `SLUICE_SERVICE_TEMPLATES=0` turns them off (to measure without).
         service_templates: (std::env::var("SLUICE_SERVICE_TEMPLATES").as_deref() != Ok("0"))
-            .then(|| config.cache_dir.join("service-templates")),
+            .then(|| config.cache_dir.join(SERVICE_TEMPLATES_DIR)),
         perf: sluice_exec::PerfSpec {
             config: config.perf.clone(),
             history: run.perf_history,
@@ -168,6 +168,9 @@ fn base_env(untrusted: bool, state_dir: &Path, repository: &str) -> Vec<(String,
     }
     env
 }
+
+/// Where services keep their data templates, under the cache directory.
+pub const SERVICE_TEMPLATES_DIR: &str = "service-templates";
 
 /// Where a step finds the history of the run it belongs to.
 pub const RUN_STATE_DIR_VAR: &str = "SLUICE_RUN_STATE_DIR";

@@ -71,6 +71,20 @@ impl DataTemplate {
     }
 }
 
+impl DataTemplate {
+    /// Throws the template away (a job that started from it failed its
+    /// setup): renamed aside first, so that no job copies half of it.
+    pub fn discard(&self) {
+        let Some(parent) = self.dir.parent() else {
+            return;
+        };
+        let aside = parent.join(format!(".discarded-{}", crate::ids::random_hex(8)));
+        if std::fs::rename(&self.dir, &aside).is_ok() {
+            let _ = std::fs::remove_dir_all(&aside);
+        }
+    }
+}
+
 /// `cp -a` (reflinks where the file system has them): owners, modes and
 /// links as they are, which PostgreSQL insists on for its data directory.
 fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {

@@ -158,14 +158,35 @@ fn postgres(
     }
     // With a template, initdb runs without the password (a template holds
     // no secret); it is set after the copy, with the database created.
-    // A password on several lines cannot go through single-user mode.
-    let template = templates
-        .filter(|_| {
-            password
-                .as_deref()
-                .is_none_or(|p| !p.contains(['\n', '\r', '\0']))
-        })
-        .map(|root| postgres_template(root, &bin, major, &user, &auth, extra_initdb.as_deref()));
+    // Not when that cannot work: values on several lines cannot go
+    // through single-user mode, and initdb options that ask for password
+    // authentication everywhere need the password at initdb.
+    let one_line = |v: &str| !v.contains(['\n', '\r', '\0']);
+    let templatable = password.as_deref().is_none_or(one_line)
+        && one_line(&user)
+        && one_line(&database)
+        && !extra_initdb
+            .as_deref()
+            .is_some_and(|extra| extra.contains("-A") || extra.contains("--auth"));
+    let run_as = unprivileged_user("postgres");
+    let template = templates.filter(|_| templatable).map(|root| {
+        let shaped_by = TemplateShape {
+            bin: &bin,
+            major,
+            user: &user,
+            auth: &auth,
+            extra_initdb: extra_initdb.as_deref(),
+            // initdb writes the time zone it runs in; the copy's owner is
+            // the user the server runs as.
+            time_zone: env
+                .get("TZ")
+                .cloned()
+                .or_else(|| std::env::var("TZ").ok())
+                .unwrap_or_default(),
+            owner: run_as.as_ref().map(|r| (r.uid, r.gid)),
+        };
+        postgres_template(root, &shaped_by)
+    });
     if password.is_some() && template.is_none() {
         initdb_args.push(format!("--pwfile={}", dir.join("pwfile").display()));
     }
@@ -193,6 +214,12 @@ fn postgres(
             path: bin.join("postgres"),
             args: vec![
                 "--single".into(),
+                // A failed statement fails the setup, and is not logged
+                // with its text (which may hold the password).
+                "-c".into(),
+                "exit_on_error=on".into(),
+                "-c".into(),
+                "log_min_error_statement=panic".into(),
                 "-D".into(),
                 data.display().to_string(),
                 "postgres".into(),
@@ -214,7 +241,6 @@ fn postgres(
         "fsync=off".to_string(),
     ];
     args.extend(image_arguments(command, "postgres")?);
-    let run_as = unprivileged_user("postgres");
     let mut health_env = vec![
         ("PGHOST".to_string(), "127.0.0.1".to_string()),
         ("PGPORT".to_string(), port.to_string()),
@@ -373,36 +399,46 @@ fn redis_cli_port(cmd: &str, port: u16) -> String {
     out.join(" ")
 }
 
-/// Where the template of a cluster made by initdb with these settings
-/// lives: one per server binary, version, superuser, authentication and
-/// initdb options.
-fn postgres_template(
-    root: &Path,
-    bin: &Path,
+/// Everything that shapes the cluster initdb makes.
+struct TemplateShape<'a> {
+    bin: &'a Path,
     major: u32,
-    user: &str,
-    auth: &str,
-    extra_initdb: Option<&str>,
-) -> DataTemplate {
+    user: &'a str,
+    auth: &'a str,
+    extra_initdb: Option<&'a str>,
+    time_zone: String,
+    owner: Option<(u32, u32)>,
+}
+
+/// Where the template of a cluster of this shape lives.
+fn postgres_template(root: &Path, shape: &TemplateShape) -> DataTemplate {
     use sha2::{Digest, Sha256};
-    let key = Sha256::new()
-        .chain_update(b"postgres template 1\0")
-        .chain_update(bin.as_os_str().as_encoded_bytes())
-        .chain_update([0])
-        .chain_update(major.to_string())
-        .chain_update([0])
-        .chain_update(user)
-        .chain_update([0])
-        .chain_update(auth)
-        .chain_update([0])
-        .chain_update(extra_initdb.unwrap_or(""))
-        .finalize();
-    let key: String = key[..10].iter().map(|b| format!("{b:02x}")).collect();
+    let owner = shape
+        .owner
+        .map_or(String::new(), |(uid, gid)| format!("{uid}:{gid}"));
+    let mut hasher = Sha256::new();
+    hasher.update(b"postgres template 2\0");
+    hasher.update(shape.bin.as_os_str().as_encoded_bytes());
+    for part in [
+        shape.major.to_string().as_str(),
+        shape.user,
+        shape.auth,
+        shape.extra_initdb.unwrap_or(""),
+        shape.time_zone.as_str(),
+        owner.as_str(),
+    ] {
+        hasher.update([0]);
+        hasher.update(part.as_bytes());
+    }
+    let key: String = hasher.finalize()[..10]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     DataTemplate {
-        dir: root.join(format!("postgres-{major}-{key}")),
+        dir: root.join(format!("postgres-{}-{key}", shape.major)),
         data: "data".into(),
         steps: 1,
-        version: format!("postgres {major}"),
+        version: format!("postgres {}", shape.major),
     }
 }
 
@@ -495,6 +531,19 @@ mod tests {
             "{statements}"
         );
         assert_eq!(templated.template.as_ref().map(|t| t.steps), Some(1));
+        // initdb options that need the password at initdb: no template.
+        env.insert(
+            "POSTGRES_INITDB_ARGS".to_string(),
+            "--auth=scram-sha-256".to_string(),
+        );
+        let direct = postgres("16", &env, None, 5999, dir, Some(Path::new("/tmp/t"))).unwrap();
+        assert!(direct.template.is_none());
+        assert!(
+            direct
+                .setup
+                .iter()
+                .any(|p| p.args.iter().any(|a| a.contains("pwfile")))
+        );
         assert!(
             launch
                 .service

@@ -417,10 +417,12 @@ fn start_on_host(
     let env = launch::environment(base, &vars, &running.tracking_id);
     let run_as = launch.run_as.as_ref();
     let mut setup: &[launch::Program] = &launch.setup;
+    let mut restored = None;
     if let Some(template) = &launch.template {
         let steps = template.steps.min(setup.len());
         if template.restore(&running.dir) {
             setup = &setup[steps..];
+            restored = Some(template);
         } else {
             for program in &setup[..steps] {
                 launch::run_setup(program, &env, &running.dir, run_as)?;
@@ -430,7 +432,13 @@ fn start_on_host(
         }
     }
     for program in setup {
-        launch::run_setup(program, &env, &running.dir, run_as)?;
+        if let Err(e) = launch::run_setup(program, &env, &running.dir, run_as) {
+            // A template whose copy cannot be set up is not used again.
+            if let Some(template) = restored {
+                template.discard();
+            }
+            return Err(e);
+        }
     }
     let log = running.dir.join("service.log");
     let child = launch::spawn(&launch.service, &env, &running.dir, run_as, &log)?;

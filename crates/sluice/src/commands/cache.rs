@@ -104,6 +104,17 @@ pub fn run(cwd: &Path, args: &CacheArgs) -> Result<ExitStatus> {
                 &config.cache_dir.join("workspaces"),
                 None,
             );
+            // Service data templates too, renamed aside first so that no
+            // job copies half of one.
+            let templates = config.cache_dir.join(crate::engine::SERVICE_TEMPLATES_DIR);
+            let aside = config.cache_dir.join(format!(
+                ".{}-cleared-{}",
+                crate::engine::SERVICE_TEMPLATES_DIR,
+                std::process::id()
+            ));
+            if std::fs::rename(&templates, &aside).is_ok() {
+                let _ = std::fs::remove_dir_all(&aside);
+            }
             crate::output::line(&format!(
                 "cleared the cache in {}",
                 config.cache_dir.display()

@@ -665,4 +665,6 @@ fn a_postgres_service_comes_from_its_template_the_second_time_with_no_secret_in_
         .status()
         .expect("grep runs");
     assert!(!holds_secret.success(), "the template holds no password");
+    repo.sluice(&["cache", "clear"]).assert_code(0);
+    assert!(!templates.exists(), "cache clear removes the templates");
 }

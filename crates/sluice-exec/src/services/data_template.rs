@@ -61,6 +61,7 @@ impl DataTemplate {
         if made.is_err() {
             return;
         }
+        remove_abandoned(parent);
         let staging = parent.join(format!(".staging-{}", crate::ids::random_hex(8)));
         let written = std::fs::create_dir(&staging).is_ok()
             && copy_tree(&service_dir.join(&self.data), &staging.join(&self.data)).is_ok()
@@ -81,6 +82,27 @@ impl DataTemplate {
         let aside = parent.join(format!(".discarded-{}", crate::ids::random_hex(8)));
         if std::fs::rename(&self.dir, &aside).is_ok() {
             let _ = std::fs::remove_dir_all(&aside);
+        }
+    }
+}
+
+/// Staging and discarded directories an interrupted Sluice left behind,
+/// once they are an hour old (a live one is written in seconds).
+fn remove_abandoned(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    let hour = std::time::Duration::from_secs(3600);
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let leftover = name.starts_with(".staging-") || name.starts_with(".discarded-");
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|at| at.elapsed().is_ok_and(|age| age > hour));
+        if leftover && old {
+            let _ = std::fs::remove_dir_all(entry.path());
         }
     }
 }

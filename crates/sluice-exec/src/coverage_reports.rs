@@ -7,7 +7,7 @@
 //! for each broken gate.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::SystemTime;
 
 use sluice_reports::coverage::{
@@ -18,6 +18,7 @@ use sluice_reports::coverage::{CoverageTotals, FileCoverage};
 
 use crate::events::{AnnotationLevel, CoverageFile, DiffTotals, Event, LogLevel, now};
 use crate::git::commits;
+use crate::report_files::{self, relative};
 use crate::step::StepContext;
 
 /// Changed files listed at most in a summary or a gate's message.
@@ -51,17 +52,7 @@ pub(crate) fn read(
     attempt: u32,
     since: Option<SystemTime>,
 ) -> CoverageRead {
-    let files = match sluice_glob::walk_matches(ctx.workspace, &request.globs) {
-        Ok(files) => files,
-        Err(e) => {
-            message(ctx, LogLevel::Warning, &format!("coverage reports: {e}"));
-            return CoverageRead::default();
-        }
-    };
-    let files: Vec<PathBuf> = files
-        .into_iter()
-        .filter(|f| since.is_none_or(|since| written_since(f, since)))
-        .collect();
+    let files = report_files::matching(ctx, &request.globs, since, "coverage reports");
     let mut read = CoverageRead {
         files: files.len(),
         ..CoverageRead::default()
@@ -174,19 +165,6 @@ fn change_of(ctx: &StepContext, base: Option<&str>) -> Option<(String, ChangedLi
             None
         }
     }
-}
-
-fn written_since(file: &Path, since: SystemTime) -> bool {
-    std::fs::metadata(file)
-        .and_then(|m| m.modified())
-        .is_ok_and(|modified| modified >= since)
-}
-
-fn relative(workspace: &Path, file: &Path) -> String {
-    file.strip_prefix(workspace)
-        .unwrap_or(file)
-        .to_string_lossy()
-        .into_owned()
 }
 
 fn message(ctx: &StepContext, level: LogLevel, text: &str) {

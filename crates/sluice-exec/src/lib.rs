@@ -22,6 +22,7 @@ mod perf_reports;
 pub mod process_tree;
 pub mod reaper;
 pub mod remote;
+mod report_files;
 pub mod run_spec;
 pub mod runner_env;
 pub mod scheduler;

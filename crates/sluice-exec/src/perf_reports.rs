@@ -17,6 +17,7 @@ use sluice_reports::perf::{
 };
 
 use crate::events::{AnnotationLevel, Event, LogLevel, PerfResult, now};
+use crate::report_files;
 use crate::step::StepContext;
 use crate::testbed::this_machine;
 
@@ -52,17 +53,7 @@ pub(crate) fn read(
     attempt: u32,
     since: Option<SystemTime>,
 ) -> BenchRead {
-    let files = match sluice_glob::walk_matches(ctx.workspace, &request.globs) {
-        Ok(files) => files,
-        Err(e) => {
-            message(ctx, LogLevel::Warning, &format!("benchmark reports: {e}"));
-            return BenchRead::default();
-        }
-    };
-    let files: Vec<_> = files
-        .into_iter()
-        .filter(|f| since.is_none_or(|since| written_since(f, since)))
-        .collect();
+    let files = report_files::matching(ctx, &request.globs, since, "benchmark reports");
     let mut read = BenchRead {
         files: files.len(),
         ..BenchRead::default()
@@ -70,11 +61,7 @@ pub(crate) fn read(
     let mut metrics: Vec<BenchMetric> = Vec::new();
     let mut names = Vec::new();
     for file in &files {
-        let name = file
-            .strip_prefix(ctx.workspace)
-            .unwrap_or(file)
-            .to_string_lossy()
-            .into_owned();
+        let name = report_files::relative(ctx.workspace, file);
         match read_one(file, request.format, &criterion_name(&name)) {
             Ok(found) => {
                 metrics.extend(found);
@@ -130,12 +117,6 @@ fn read_one(
     }
     let bytes = std::fs::read(file).map_err(|e| format!("cannot read it: {e}"))?;
     parse_benchmarks(&bytes, format, name).map_err(|e| e.to_string())
-}
-
-fn written_since(file: &Path, since: SystemTime) -> bool {
-    std::fs::metadata(file)
-        .and_then(|m| m.modified())
-        .is_ok_and(|modified| modified >= since)
 }
 
 fn message(ctx: &StepContext, level: LogLevel, text: &str) {

@@ -4,13 +4,14 @@
 //! keeps per test), annotations for the failed tests, and a step summary
 //! with the counts, the failures and the slowest tests.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::SystemTime;
 
 use sluice_reports::junit::{MAX_REPORT_BYTES, combine};
 use sluice_reports::{Quarantine, TestCase, TestOutcome, Totals, parse_junit};
 
 use crate::events::{AnnotationLevel, Event, LogLevel, now};
+use crate::report_files::{self, relative};
 use crate::step::StepContext;
 
 /// Annotations made at most for one set of reports.
@@ -47,17 +48,7 @@ pub(crate) fn read(
     attempt: u32,
     since: Option<SystemTime>,
 ) -> ReportsRead {
-    let files = match sluice_glob::walk_matches(ctx.workspace, globs) {
-        Ok(files) => files,
-        Err(e) => {
-            warn(ctx, &format!("reports: {e}"));
-            return ReportsRead::default();
-        }
-    };
-    let files: Vec<PathBuf> = files
-        .into_iter()
-        .filter(|f| since.is_none_or(|since| written_since(f, since)))
-        .collect();
+    let files = report_files::matching(ctx, globs, since, "reports");
     let mut read = ReportsRead {
         files: files.len(),
         ..ReportsRead::default()
@@ -108,19 +99,6 @@ fn read_one(file: &Path) -> Result<sluice_reports::JunitReport, String> {
     }
     let bytes = std::fs::read(file).map_err(|e| format!(" cannot read it: {e}"))?;
     parse_junit(&bytes).map_err(|e| format!("{}:{}: {}", e.line, e.column, e.problem))
-}
-
-fn written_since(file: &Path, since: SystemTime) -> bool {
-    std::fs::metadata(file)
-        .and_then(|m| m.modified())
-        .is_ok_and(|modified| modified >= since)
-}
-
-fn relative(workspace: &Path, file: &Path) -> String {
-    file.strip_prefix(workspace)
-        .unwrap_or(file)
-        .to_string_lossy()
-        .into_owned()
 }
 
 /// The repository's quarantine; a file that cannot be read quarantines

@@ -10,6 +10,7 @@
 //! neighbour, never a regression. Step series move by +2, +5 or +10% at a
 //! random run and stay there.
 
+use sluice_reports::perf::stats::median;
 use sluice_reports::perf::{PerfSettings, Verdict, judge_one};
 
 /// Runs before any judgement (the history a team has).
@@ -70,17 +71,6 @@ fn sluice_alarm(history: &[Vec<f64>], current: &[f64], settings: &PerfSettings) 
         judge_one(&series, current, false, settings).1,
         Verdict::Warning | Verdict::Critical
     )
-}
-
-fn median(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let mid = sorted.len() / 2;
-    if sorted.len() % 2 == 1 {
-        sorted[mid]
-    } else {
-        0.5 * (sorted[mid - 1] + sorted[mid])
-    }
 }
 
 #[derive(Default)]

@@ -14,6 +14,7 @@
 use indexmap::IndexMap;
 use sluice_reports::coverage::CoverageFormat;
 
+use super::test_report::flag;
 use crate::coverage_reports::{self, CoverageRead, CoverageRequest};
 use crate::events::{LogLevel, Outcome};
 use crate::step::{StepContext, StepResult};
@@ -124,12 +125,4 @@ fn verdict(
         }
         None => StepResult::outcome(Outcome::Success),
     }
-}
-
-fn flag(inputs: &IndexMap<String, String>, name: &str, default: bool) -> bool {
-    inputs
-        .get(name)
-        .map(|v| v.trim())
-        .filter(|v| !v.is_empty())
-        .map_or(default, |v| v.eq_ignore_ascii_case("true"))
 }

@@ -154,7 +154,8 @@ fn input(inputs: &IndexMap<String, String>, name: &str, default: &str) -> String
         .map_or_else(|| default.to_string(), |v| v.trim().to_string())
 }
 
-fn flag(inputs: &IndexMap<String, String>, name: &str, default: bool) -> bool {
+/// A boolean input: `true` (any case) is true, empty or absent is `default`.
+pub(super) fn flag(inputs: &IndexMap<String, String>, name: &str, default: bool) -> bool {
     inputs
         .get(name)
         .map(|v| v.trim())

@@ -2,7 +2,8 @@
 # Saving and restoring a 20,000-file, 200 MB tree through Sluice's key cache
 # (actions/cache/save and actions/cache/restore, run natively) against what
 # actions/cache does (tar with zstd -T0), on the normal disk and on tmpfs;
-# and a restore onto the tree when it is already in place and unchanged.
+# a restore onto the tree when it is already in place and unchanged; and
+# the disk's own limit: a plain program creating the same files.
 #
 #   bash bench/key-cache.sh        # needs hyperfine, zstd, python3
 #
@@ -82,15 +83,31 @@ YAML
   hyperfine --warmup 2 --runs 10 --export-markdown "$work/unchanged.md" --export-json "$work/unchanged.json" \
     -n "sluice restore (unchanged)" "$sluice run restore" \
     -n "tar + zstd extract (over the tree)" "tar -I 'zstd -T0' -xf '$archive'" > /dev/null
+  # The disk's limit: a plain program creating the same files, at its
+  # best number of threads (bytes already in memory; median of 3 each).
+  : > "$work/plain.txt"
+  for threads in 1 2 4 8; do
+    for _ in 1 2 3; do
+      rm -rf "$work/plain"
+      echo "$threads $(python3 "$here/bench/create_files.py" "$repo/tree" "$work/plain" "$threads")" >> "$work/plain.txt"
+    done
+  done
+  rm -rf "$work/plain"
   python3 - "$work" "$label" >> "$report" <<'PY'
-import json, sys
+import json, statistics, sys
 work, label = sys.argv[1], sys.argv[2]
+plain = {}
+for line in open(f"{work}/plain.txt"):
+    threads, seconds = line.split()
+    plain.setdefault(int(threads), []).append(float(seconds))
+best_threads, best = min(((t, statistics.median(v)) for t, v in plain.items()), key=lambda tv: tv[1])
 def means(name):
     return {r["command"]: r["mean"] for r in json.load(open(f"{work}/{name}.json"))["results"]}
 s, r, u = means("save"), means("restore"), means("unchanged")
 print(f"## {label}\n")
 print(f"- Save: Sluice {s['sluice save']:.2f} s, tar + zstd {s['tar + zstd create']:.2f} s ({s['sluice save']/s['tar + zstd create']:.2f}x).")
 print(f"- Restore: Sluice {r['sluice restore']:.2f} s, tar + zstd {r['tar + zstd extract']:.2f} s ({r['sluice restore']/r['tar + zstd extract']:.2f}x).")
+print(f"- The disk's limit (a plain program creating the same files, bytes in memory, best of 1/2/4/8 threads): {best:.2f} s at {best_threads} threads; Sluice's restore takes {r['sluice restore']/best:.2f}x that (its process start, reading and verifying the blobs included).")
 print(f"- Restore onto the unchanged tree: Sluice {1000*u['sluice restore (unchanged)']:.0f} ms, tar + zstd {1000*u['tar + zstd extract (over the tree)']:.0f} ms ({u['sluice restore (unchanged)']/u['tar + zstd extract (over the tree)']:.2f}x).\n")
 for name in ("save", "restore", "unchanged"):
     print(open(f"{work}/{name}.md").read())

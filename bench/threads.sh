@@ -2,7 +2,7 @@
 # Eight jobs restoring at once (`--jobs 8`, each restoring a cached step's
 # 4,000 files into its own workspace): the process's peak thread count and
 # the run's wall time with the shared helper budget (the default: twice
-# the cores) against an unbounded one (SLUICE_WORKER_THREADS=100000, each
+# the cores, at least 8) against an unbounded one (SLUICE_WORKER_THREADS=100000, each
 # capture, restore and sync taking the threads it asks for, as before the
 # budget), interleaved in one run.
 #
@@ -67,7 +67,7 @@ with open(out, "w") as f:
     f.write("interleaved. Each run: `sluice run restore --jobs 8`, eight matrix jobs whose cached step restores 4,000\n")
     f.write("files into its own workspace at the same time. Peak threads sampled from `/proc/PID/status` every 2 ms.\n\n")
     f.write("| Helpers | Peak threads (median, max) | Wall time (median) |\n|---|---|---|\n")
-    for name, label in [("shared", f"shared budget (default: {2 * cores})"), ("unbounded", "unbounded (`SLUICE_WORKER_THREADS=100000`)")]:
+    for name, label in [("shared", f"shared budget (default: {max(2 * cores, 8)})"), ("unbounded", "unbounded (`SLUICE_WORKER_THREADS=100000`)")]:
         peaks = [p for p, _ in results[name]]
         times = [t for _, t in results[name]]
         f.write(f"| {label} | {statistics.median(peaks):.0f}, {max(peaks)} | {statistics.median(times) * 1000:.0f} ms |\n")

@@ -22,7 +22,7 @@ pub struct CacheConfig {
     /// away. Default 1 hour.
     pub unreferenced_grace: Duration,
     /// Worker threads for hashing and copying; 0 means one per available
-    /// core.
+    /// core, and at least 8 (the work waits on the disk).
     pub workers: usize,
 }
 
@@ -55,13 +55,20 @@ impl CacheConfig {
             return 1;
         }
         let wanted = if self.workers == 0 {
-            cores()
+            // Creating and reading files waits on the disk more than on the
+            // CPU: a disk keeps more writers busy than there are cores
+            // (bench/key-cache.sh's plain program is fastest at 8 here).
+            cores().max(IO_WORKERS)
         } else {
             self.workers
         };
         wanted.min(items).max(1)
     }
 }
+
+/// The threads file work asks for at least (the process's helper budget
+/// still bounds them all).
+const IO_WORKERS: usize = 8;
 
 /// Below both of these a piece of work runs on one thread.
 const PARALLEL_MIN_ITEMS: usize = 32;

@@ -15,13 +15,13 @@ fn available() -> &'static AtomicUsize {
     AVAILABLE.get_or_init(|| AtomicUsize::new(budget()))
 }
 
-/// The budget: `SLUICE_WORKER_THREADS`, else twice the cores (the work
-/// waits on the disk as much as on the CPU), at least 1.
+/// The budget: `SLUICE_WORKER_THREADS` (at least 1), else twice the cores
+/// and at least 8 (the work waits on the disk as much as on the CPU).
 pub fn budget() -> usize {
     std::env::var(BUDGET_VAR)
         .ok()
         .and_then(|v| v.trim().parse::<usize>().ok())
-        .unwrap_or_else(|| 2 * std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .unwrap_or_else(|| (2 * std::thread::available_parallelism().map_or(1, |n| n.get())).max(8))
         .max(1)
 }
 

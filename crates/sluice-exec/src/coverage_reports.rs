@@ -18,7 +18,7 @@ use sluice_reports::coverage::{CoverageTotals, FileCoverage};
 
 use crate::events::{AnnotationLevel, CoverageFile, DiffTotals, Event, LogLevel, now};
 use crate::git::commits;
-use crate::report_files::{self, relative};
+use crate::report_files::{self, ReportFileError, relative};
 use crate::step::StepContext;
 
 /// Changed files listed at most in a summary or a gate's message.
@@ -123,18 +123,11 @@ fn path_context(workspace: &Path) -> PathContext {
 fn read_one(
     file: &Path,
     format: Option<CoverageFormat>,
-) -> Result<(CoverageReport, Vec<String>), String> {
-    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
-    if size > MAX_COVERAGE_BYTES as u64 {
-        return Err(format!(
-            " the report is larger than {} MiB",
-            MAX_COVERAGE_BYTES >> 20
-        ));
-    }
-    let bytes = std::fs::read(file).map_err(|e| format!(" cannot read it: {e}"))?;
+) -> Result<(CoverageReport, Vec<String>), ReportFileError> {
+    let bytes = report_files::read_bounded(file, MAX_COVERAGE_BYTES)?;
     parse_coverage(&bytes, format)
         .map(|read| (read.report, read.sources))
-        .map_err(|e| e.to_string())
+        .map_err(|e| ReportFileError::NotAReport(e.to_string()))
 }
 
 /// The change the step's workspace holds against `base` (or the default

@@ -17,7 +17,7 @@ use sluice_reports::perf::{
 };
 
 use crate::events::{AnnotationLevel, Event, LogLevel, PerfResult, now};
-use crate::report_files;
+use crate::report_files::{self, ReportFileError};
 use crate::step::StepContext;
 use crate::testbed::this_machine;
 
@@ -69,7 +69,7 @@ pub(crate) fn read(
             }
             Err(problem) => {
                 read.unreadable += 1;
-                message(ctx, LogLevel::Error, &format!("{name}: {problem}"));
+                message(ctx, LogLevel::Error, &format!("{name}:{problem}"));
             }
         }
     }
@@ -107,16 +107,9 @@ fn read_one(
     file: &Path,
     format: Option<PerfFormat>,
     name: &str,
-) -> Result<Vec<BenchMetric>, String> {
-    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
-    if size > MAX_BENCH_BYTES as u64 {
-        return Err(format!(
-            "the report is larger than {} MiB",
-            MAX_BENCH_BYTES >> 20
-        ));
-    }
-    let bytes = std::fs::read(file).map_err(|e| format!("cannot read it: {e}"))?;
-    parse_benchmarks(&bytes, format, name).map_err(|e| e.to_string())
+) -> Result<Vec<BenchMetric>, ReportFileError> {
+    let bytes = report_files::read_bounded(file, MAX_BENCH_BYTES)?;
+    parse_benchmarks(&bytes, format, name).map_err(|e| ReportFileError::NotAReport(format!(" {e}")))
 }
 
 fn message(ctx: &StepContext, level: LogLevel, text: &str) {

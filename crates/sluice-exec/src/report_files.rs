@@ -46,3 +46,26 @@ pub(crate) fn relative(workspace: &Path, file: &Path) -> String {
         .to_string_lossy()
         .into_owned()
 }
+
+/// Why a report file was not read. Shown after the file's name and a
+/// colon: `report.xml:3:7: …`, `report.xml: cannot read it: …`.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ReportFileError {
+    #[error(" the report is larger than {} MiB", .0 >> 20)]
+    TooLarge(usize),
+    #[error(" cannot read it: {0}")]
+    Unreadable(std::io::Error),
+    /// The reader's own account, starting with its line and column where
+    /// it has them.
+    #[error("{0}")]
+    NotAReport(String),
+}
+
+/// The bytes of a report of at most `max_bytes`.
+pub(crate) fn read_bounded(file: &Path, max_bytes: usize) -> Result<Vec<u8>, ReportFileError> {
+    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    if size > max_bytes as u64 {
+        return Err(ReportFileError::TooLarge(max_bytes));
+    }
+    std::fs::read(file).map_err(ReportFileError::Unreadable)
+}

@@ -11,7 +11,7 @@ use sluice_reports::junit::{MAX_REPORT_BYTES, combine};
 use sluice_reports::{Quarantine, TestCase, TestOutcome, Totals, parse_junit};
 
 use crate::events::{AnnotationLevel, Event, LogLevel, now};
-use crate::report_files::{self, relative};
+use crate::report_files::{self, ReportFileError, relative};
 use crate::step::StepContext;
 
 /// Annotations made at most for one set of reports.
@@ -89,16 +89,9 @@ pub(crate) fn read(
 }
 
 /// A report, or `LINE:COL: why` for one that is not.
-fn read_one(file: &Path) -> Result<sluice_reports::JunitReport, String> {
-    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
-    if size > MAX_REPORT_BYTES as u64 {
-        return Err(format!(
-            " the report is larger than {} MiB",
-            MAX_REPORT_BYTES >> 20
-        ));
-    }
-    let bytes = std::fs::read(file).map_err(|e| format!(" cannot read it: {e}"))?;
-    parse_junit(&bytes).map_err(|e| format!("{}:{}: {}", e.line, e.column, e.problem))
+fn read_one(file: &Path) -> Result<sluice_reports::JunitReport, ReportFileError> {
+    let bytes = report_files::read_bounded(file, MAX_REPORT_BYTES)?;
+    parse_junit(&bytes).map_err(|e| ReportFileError::NotAReport(e.to_string()))
 }
 
 /// The repository's quarantine; a file that cannot be read quarantines

@@ -15,3 +15,4 @@ mod xml_walk;
 
 pub use junit::{JunitReport, ReportError, TestCase, TestOutcome, Totals, parse_junit};
 pub use quarantine::{QUARANTINE_FILE, Quarantine, QuarantineEntry, QuarantineError};
+pub use report_error::ContentError;

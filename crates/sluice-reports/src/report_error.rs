@@ -31,3 +31,27 @@ impl ReportError {
         }
     }
 }
+
+/// What a report holds that its format does not allow (an element, a
+/// value, a record), in words; the reader adds where it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ContentError(pub String);
+
+impl From<String> for ContentError {
+    fn from(problem: String) -> Self {
+        ContentError(problem)
+    }
+}
+
+impl From<&str> for ContentError {
+    fn from(problem: &str) -> Self {
+        ContentError(problem.to_string())
+    }
+}
+
+impl From<ContentError> for String {
+    fn from(error: ContentError) -> Self {
+        error.0
+    }
+}

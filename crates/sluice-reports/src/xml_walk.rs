@@ -5,6 +5,7 @@
 //! anything, only XML's predefined entities are decoded, and a file cut
 //! off inside an element is an error. Errors say where.
 
+use crate::report_error::ContentError;
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
@@ -16,7 +17,7 @@ use crate::report_text::{harmless_doctype, report_text};
 pub(crate) trait XmlVisitor {
     /// An element opens at `depth` (the root is 0). An `Err` is the
     /// reason the file is not this kind of report.
-    fn open(&mut self, element: &BytesStart, depth: usize) -> Result<(), String>;
+    fn open(&mut self, element: &BytesStart, depth: usize) -> Result<(), ContentError>;
     fn close(&mut self, _depth: usize) {}
     /// Text directly inside the innermost open element.
     fn text(&mut self, _text: &str) {}
@@ -45,7 +46,7 @@ pub(crate) fn walk(
                 format!("not well-formed XML: {e}"),
             )
         })?;
-        let at = |problem: String| ReportError::at(bytes, position, problem);
+        let at = |problem: ContentError| ReportError::at(bytes, position, problem);
         match event {
             Event::Start(_) | Event::Empty(_) if open.is_empty() && seen_root => {
                 return Err(at("a second root element".into()));
@@ -58,7 +59,8 @@ pub(crate) fn walk(
                     return Err(at(format!(
                         "elements nest deeper than {}",
                         limits.max_depth
-                    )));
+                    )
+                    .into()));
                 }
             }
             Event::Empty(element) => {
@@ -74,7 +76,7 @@ pub(crate) fn walk(
                 if !open.is_empty() {
                     let decoded = content
                         .unescape()
-                        .map_err(|e| at(format!("bad text: {e}")))?;
+                        .map_err(|e| at(format!("bad text: {e}").into()))?;
                     visitor.text(&decoded);
                 }
             }

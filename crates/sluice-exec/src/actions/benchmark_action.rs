@@ -37,7 +37,7 @@ pub(crate) fn run(ctx: &StepContext, inputs: &IndexMap<String, String>) -> StepR
             "benchmark-action/github-action-benchmark: output-file-path is required",
         );
     };
-    let threshold = |name: &str, default: &str| -> Result<f64, String> {
+    let threshold = |name: &str, default: &str| -> Result<f64, BadThreshold> {
         let written = inputs
             .get(name)
             .map(|v| v.trim())
@@ -49,18 +49,21 @@ pub(crate) fn run(ctx: &StepContext, inputs: &IndexMap<String, String>) -> StepR
             .ok()
             .filter(|v| *v >= 100.0)
             .map(|v| v / 100.0 - 1.0)
-            .ok_or_else(|| format!("{name}: '{written}' is not a percentage of at least 100%"))
+            .ok_or_else(|| BadThreshold {
+                input: name.to_string(),
+                written: written.to_string(),
+            })
     };
     let alert = match threshold("alert-threshold", "200%") {
         Ok(alert) => alert,
-        Err(problem) => return StepResult::error(ctx, &problem),
+        Err(problem) => return StepResult::error(ctx, &problem.to_string()),
     };
     let fail = match threshold(
         "fail-threshold",
         inputs.get("alert-threshold").map_or("200%", |a| a.as_str()),
     ) {
         Ok(fail) => fail,
-        Err(problem) => return StepResult::error(ctx, &problem),
+        Err(problem) => return StepResult::error(ctx, &problem.to_string()),
     };
     let fail_on_alert = inputs
         .get("fail-on-alert")
@@ -98,4 +101,12 @@ pub(crate) fn run(ctx: &StepContext, inputs: &IndexMap<String, String>) -> StepR
     } else {
         Outcome::Success
     })
+}
+
+/// A threshold input that is not a percentage of at least 100%.
+#[derive(Debug, thiserror::Error)]
+#[error("{input}: '{written}' is not a percentage of at least 100%")]
+struct BadThreshold {
+    input: String,
+    written: String,
 }

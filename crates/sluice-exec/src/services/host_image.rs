@@ -509,7 +509,8 @@ mod tests {
             "password file, initdb, create database"
         );
         // With a template, initdb gets no password: it is set after the copy.
-        let templated = postgres("16", &env, None, 5999, dir, Some(Path::new("/tmp/t"))).unwrap();
+        let templates = tempfile::tempdir().unwrap();
+        let templated = postgres("16", &env, None, 5999, dir, Some(templates.path())).unwrap();
         assert_eq!(
             templated.setup.len(),
             2,
@@ -536,7 +537,7 @@ mod tests {
             "POSTGRES_INITDB_ARGS".to_string(),
             "--auth=scram-sha-256".to_string(),
         );
-        let direct = postgres("16", &env, None, 5999, dir, Some(Path::new("/tmp/t"))).unwrap();
+        let direct = postgres("16", &env, None, 5999, dir, Some(templates.path())).unwrap();
         assert!(direct.template.is_none());
         assert!(
             direct

@@ -3,6 +3,7 @@
 //! `<lines><line number hits branch condition-coverage>`. The lines a
 //! `<method>` repeats are not counted twice.
 
+use crate::report_error::ContentError;
 use quick_xml::events::BytesStart;
 
 use super::model::{CoverageReport, MAX_LINE};
@@ -36,7 +37,7 @@ struct Cobertura {
 }
 
 impl XmlVisitor for Cobertura {
-    fn open(&mut self, element: &BytesStart, depth: usize) -> Result<(), String> {
+    fn open(&mut self, element: &BytesStart, depth: usize) -> Result<(), ContentError> {
         match element.name().as_ref() {
             b"coverage" if depth == 0 => {}
             _ if depth == 0 => {
@@ -79,7 +80,7 @@ impl XmlVisitor for Cobertura {
 }
 
 impl Cobertura {
-    fn line(&mut self, element: &BytesStart) -> Result<(), String> {
+    fn line(&mut self, element: &BytesStart) -> Result<(), ContentError> {
         let Some(file) = &self.file else {
             return Ok(());
         };
@@ -105,13 +106,13 @@ impl Cobertura {
     }
 }
 
-pub(super) fn line_number(written: Option<&str>) -> Result<u32, String> {
+pub(super) fn line_number(written: Option<&str>) -> Result<u32, ContentError> {
     let written = written.ok_or("a line without a number")?;
     match written.trim().parse::<u32>() {
         Ok(n) if (1..=MAX_LINE).contains(&n) => Ok(n),
-        _ => Err(format!(
-            "line number \"{written}\" is not a line number from 1 to {MAX_LINE}"
-        )),
+        _ => Err(
+            format!("line number \"{written}\" is not a line number from 1 to {MAX_LINE}").into(),
+        ),
     }
 }
 
@@ -122,11 +123,11 @@ fn condition_counts(written: &str) -> Option<(u32, u32)> {
     Some((covered.trim().parse().ok()?, total.trim().parse().ok()?))
 }
 
-fn root_error(element: &BytesStart) -> String {
-    format!(
+fn root_error(element: &BytesStart) -> ContentError {
+    ContentError(format!(
         "<{}> is not a Cobertura report's root (<coverage>)",
         String::from_utf8_lossy(element.name().as_ref())
-    )
+    ))
 }
 
 #[cfg(test)]

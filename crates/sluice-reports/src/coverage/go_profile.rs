@@ -6,6 +6,7 @@
 //! percentage counts statements; Sluice's counts lines, as for every
 //! other format.
 
+use crate::report_error::ContentError;
 use std::collections::BTreeMap;
 
 use super::MAX_COVERAGE_BYTES;
@@ -78,7 +79,7 @@ pub(crate) fn read(bytes: &[u8]) -> Result<CoverageReport, ReportError> {
 }
 
 /// `pkg/file.go:10.13,12.2 2 1` → (file, 10, 12, 1).
-fn block(line: &str) -> Result<(String, u32, u32, u64), String> {
+fn block(line: &str) -> Result<(String, u32, u32, u64), ContentError> {
     let shape = || {
         format!(
             "\"{}\" is not file:line.col,line.col statements count",
@@ -96,9 +97,7 @@ fn block(line: &str) -> Result<(String, u32, u32, u64), String> {
     );
     let count = count.parse::<u64>().map_err(|_| shape())?;
     if start == 0 || start > end || end > MAX_LINE || end - start > MAX_BLOCK_LINES {
-        return Err(format!(
-            "block lines {start} to {end} are not a range of lines"
-        ));
+        return Err(format!("block lines {start} to {end} are not a range of lines").into());
     }
     Ok((file.to_string(), start, end, count))
 }

@@ -4,6 +4,7 @@
 //! instructions ran. Paths are `package/file`, found in the repository
 //! by suffix when normalised.
 
+use crate::report_error::ContentError;
 use quick_xml::events::BytesStart;
 
 use super::cobertura::line_number;
@@ -30,14 +31,15 @@ struct Jacoco {
 }
 
 impl XmlVisitor for Jacoco {
-    fn open(&mut self, element: &BytesStart, depth: usize) -> Result<(), String> {
+    fn open(&mut self, element: &BytesStart, depth: usize) -> Result<(), ContentError> {
         match element.name().as_ref() {
             b"report" if depth == 0 => {}
             other if depth == 0 => {
                 return Err(format!(
                     "<{}> is not a JaCoCo report's root (<report>)",
                     String::from_utf8_lossy(other)
-                ));
+                )
+                .into());
             }
             b"package" => {
                 let [name] = attributes(element, [b"name"])?;
@@ -61,17 +63,17 @@ impl XmlVisitor for Jacoco {
 }
 
 impl Jacoco {
-    fn line(&mut self, element: &BytesStart) -> Result<(), String> {
+    fn line(&mut self, element: &BytesStart) -> Result<(), ContentError> {
         let Some(file) = &self.file else {
             return Ok(());
         };
         let [nr, ci, mb, cb] = attributes(element, [b"nr", b"ci", b"mb", b"cb"])?;
         let number = line_number(nr.as_deref())?;
-        let count = |value: Option<String>, name: &str| -> Result<u32, String> {
+        let count = |value: Option<String>, name: &str| -> Result<u32, ContentError> {
             value.map_or(Ok(0), |v| {
                 v.trim()
                     .parse::<u32>()
-                    .map_err(|_| format!("{name}=\"{v}\" is not a count"))
+                    .map_err(|_| ContentError(format!("{name}=\"{v}\" is not a count")))
             })
         };
         let covered_instructions = count(ci, "ci")?;

@@ -4,6 +4,7 @@
 //! never reached), `end_of_record` ends the file. Summary lines (`LF`,
 //! `LH`...) are recomputed, not trusted.
 
+use crate::report_error::ContentError;
 use std::collections::BTreeMap;
 
 use super::MAX_COVERAGE_BYTES;
@@ -25,12 +26,14 @@ pub(crate) fn read(bytes: &[u8]) -> Result<CoverageReport, ReportError> {
         let at = offset;
         offset += line.len();
         let line = line.trim_end_matches(['\n', '\r']);
-        let fail = |problem: String| ReportError::at(bytes, at, problem);
+        let fail = |problem: ContentError| ReportError::at(bytes, at, problem);
         let Some((key, value)) = line.split_once(':') else {
             if line.trim() == "end_of_record" {
                 file = None;
             } else if !line.trim().is_empty() {
-                return Err(fail(format!("\"{}\" is not an LCOV record", cut(line))));
+                return Err(fail(
+                    format!("\"{}\" is not an LCOV record", cut(line)).into(),
+                ));
             }
             continue;
         };
@@ -62,7 +65,7 @@ pub(crate) fn read(bytes: &[u8]) -> Result<CoverageReport, ReportError> {
 }
 
 /// `12,3` or `12,3,checksum`.
-fn line_hits(value: &str) -> Result<(u32, u64), String> {
+fn line_hits(value: &str) -> Result<(u32, u64), ContentError> {
     let mut fields = value.split(',');
     let number = line_number(fields.next())?;
     let hits = fields.next().ok_or("DA: without a count")?.trim();
@@ -74,13 +77,10 @@ fn line_hits(value: &str) -> Result<(u32, u64), String> {
 }
 
 /// `line,block,branch,taken` → (line, `block,branch`, taken at least once).
-fn branch(value: &str) -> Result<(u32, String, bool), String> {
+fn branch(value: &str) -> Result<(u32, String, bool), ContentError> {
     let fields: Vec<&str> = value.splitn(4, ',').collect();
     let [number, block, which, taken] = fields[..] else {
-        return Err(format!(
-            "BRDA:{} is not line,block,branch,taken",
-            cut(value)
-        ));
+        return Err(format!("BRDA:{} is not line,block,branch,taken", cut(value)).into());
     };
     let number = line_number(Some(number))?;
     let taken = taken.trim();

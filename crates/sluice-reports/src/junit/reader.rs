@@ -6,6 +6,7 @@
 //! decoded, and its size, nesting and the text kept of each failure are
 //! bounded. Errors say where, by line and column.
 
+use crate::report_error::ContentError;
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
@@ -213,7 +214,7 @@ fn open_element(
     open: &[Open],
     element: &BytesStart,
     seen_root: bool,
-) -> Result<Open, String> {
+) -> Result<Open, ContentError> {
     let name = element.name();
     let name = name.as_ref();
     if open.is_empty() {
@@ -230,7 +231,7 @@ fn open_element(
             other => Err(format!(
                 "<{}> is not a test report's root (JUnit reports start with <testsuites> or <testsuite>)",
                 String::from_utf8_lossy(other)
-            )),
+            ).into()),
         };
     }
     let parent_suite = open.iter().rev().find_map(|o| match o {
@@ -285,7 +286,7 @@ fn new_suite(
     report: &mut RawReport,
     element: &BytesStart,
     parent: Option<usize>,
-) -> Result<usize, String> {
+) -> Result<usize, ContentError> {
     let [name, tests, failures, errors, skipped, disabled, time] = attributes(
         element,
         [
@@ -319,7 +320,11 @@ fn new_suite(
     Ok(index)
 }
 
-fn new_case(report: &mut RawReport, element: &BytesStart, suite: usize) -> Result<usize, String> {
+fn new_case(
+    report: &mut RawReport,
+    element: &BytesStart,
+    suite: usize,
+) -> Result<usize, ContentError> {
     let [classname, name, file, line, time, status] = attributes(
         element,
         [b"classname", b"name", b"file", b"line", b"time", b"status"],

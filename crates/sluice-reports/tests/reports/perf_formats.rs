@@ -151,6 +151,7 @@ fn bad_input_is_named_not_guessed() {
     assert!(
         PerfFormat::named("catch2")
             .unwrap_err()
+            .to_string()
             .contains("not read")
     );
     let broken = parse_benchmarks(b"{\"results\": [", Some(PerfFormat::Hyperfine), "").unwrap_err();

@@ -5,12 +5,13 @@
 //! (libtest's `bench: N ns/iter (+/- d)` lines) and `benchmarkjs`
 //! (`name x N ops/sec ±p% (k runs sampled)` lines).
 
+use crate::report_error::ContentError;
 use serde_json::Value;
 
 use super::json_shapes::{array, number, text};
 use crate::perf::model::{BenchMetric, seconds_per};
 
-pub(crate) fn jmh(json: &Value) -> Result<Vec<BenchMetric>, String> {
+pub(crate) fn jmh(json: &Value) -> Result<Vec<BenchMetric>, ContentError> {
     array(json, "the report")?
         .iter()
         .enumerate()
@@ -48,7 +49,7 @@ pub(crate) fn jmh(json: &Value) -> Result<Vec<BenchMetric>, String> {
         .collect()
 }
 
-pub(crate) fn benchmark_dotnet(json: &Value) -> Result<Vec<BenchMetric>, String> {
+pub(crate) fn benchmark_dotnet(json: &Value) -> Result<Vec<BenchMetric>, ContentError> {
     array(&json["Benchmarks"], "Benchmarks")?
         .iter()
         .enumerate()
@@ -76,7 +77,10 @@ pub(crate) fn benchmark_dotnet(json: &Value) -> Result<Vec<BenchMetric>, String>
         .collect()
 }
 
-pub(crate) fn custom(json: &Value, bigger_is_better: bool) -> Result<Vec<BenchMetric>, String> {
+pub(crate) fn custom(
+    json: &Value,
+    bigger_is_better: bool,
+) -> Result<Vec<BenchMetric>, ContentError> {
     array(json, "the report")?
         .iter()
         .enumerate()
@@ -101,7 +105,7 @@ pub(crate) fn custom(json: &Value, bigger_is_better: bool) -> Result<Vec<BenchMe
 }
 
 /// `test parse::big ... bench:       1,234 ns/iter (+/- 56)`.
-pub(crate) fn cargo_bench(text: &str) -> Result<Vec<BenchMetric>, String> {
+pub(crate) fn cargo_bench(text: &str) -> Result<Vec<BenchMetric>, ContentError> {
     let mut metrics = Vec::new();
     for line in text.lines() {
         let Some((head, tail)) = line.split_once(" bench:") else {
@@ -133,7 +137,7 @@ pub(crate) fn cargo_bench(text: &str) -> Result<Vec<BenchMetric>, String> {
 }
 
 /// `fib(20) x 11,465 ops/sec ±1.12% (91 runs sampled)`.
-pub(crate) fn benchmark_js(text: &str) -> Result<Vec<BenchMetric>, String> {
+pub(crate) fn benchmark_js(text: &str) -> Result<Vec<BenchMetric>, ContentError> {
     let mut metrics = Vec::new();
     for line in text.lines() {
         let Some((name, tail)) = line.rsplit_once(" x ") else {

@@ -4,12 +4,13 @@
 //! `throughput` in operations per second (bigger is better); other
 //! measures are kept as written, smaller being better.
 
+use crate::report_error::ContentError;
 use serde_json::Value;
 
 use super::json_shapes::{number, object};
 use crate::perf::model::{BenchMetric, PER_SECOND, SECONDS};
 
-pub(crate) fn read(json: &Value) -> Result<Vec<BenchMetric>, String> {
+pub(crate) fn read(json: &Value) -> Result<Vec<BenchMetric>, ContentError> {
     let mut metrics = Vec::new();
     for (benchmark, measures) in object(json, "the report")? {
         for (measure, entry) in object(measures, benchmark)? {

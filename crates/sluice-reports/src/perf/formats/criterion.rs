@@ -5,24 +5,25 @@
 //! The first two do not name their benchmark: the caller's name (from
 //! the file's directory) is used.
 
+use crate::report_error::ContentError;
 use serde_json::Value;
 
 use super::json_shapes::{number, numbers, text};
 use crate::perf::model::{BenchMetric, seconds_per};
 
-pub(crate) fn estimates(json: &Value, name: &str) -> Result<Vec<BenchMetric>, String> {
+pub(crate) fn estimates(json: &Value, name: &str) -> Result<Vec<BenchMetric>, ContentError> {
     let mean = number(&json["mean"]["point_estimate"], "mean.point_estimate")?;
     Ok(vec![BenchMetric::latency(name, vec![mean * 1e-9])])
 }
 
-pub(crate) fn sample(json: &Value, name: &str) -> Result<Vec<BenchMetric>, String> {
+pub(crate) fn sample(json: &Value, name: &str) -> Result<Vec<BenchMetric>, ContentError> {
     let iterations = numbers(&json["iters"], "iters")?;
     let times = numbers(&json["times"], "times")?;
     per_iteration(name, &iterations, &times, 1e-9)
 }
 
 /// Each line of cargo-criterion's `--message-format=json` output.
-pub(crate) fn messages(text_lines: &str) -> Result<Vec<BenchMetric>, String> {
+pub(crate) fn messages(text_lines: &str) -> Result<Vec<BenchMetric>, ContentError> {
     let mut metrics = Vec::new();
     for (index, line) in text_lines.lines().enumerate() {
         if line.trim().is_empty() {
@@ -49,9 +50,9 @@ fn per_iteration(
     iterations: &[f64],
     totals: &[f64],
     scale: f64,
-) -> Result<Vec<BenchMetric>, String> {
+) -> Result<Vec<BenchMetric>, ContentError> {
     if iterations.len() != totals.len() || iterations.is_empty() {
-        return Err(format!("{name}: iteration counts and times do not pair up"));
+        return Err(format!("{name}: iteration counts and times do not pair up").into());
     }
     let values = iterations
         .iter()

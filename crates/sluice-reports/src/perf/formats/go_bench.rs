@@ -2,11 +2,12 @@
 //! 7 allocs/op  12.5 MB/s`. Lines repeated by `-count` are repetitions;
 //! the `-8` (GOMAXPROCS) is the machine's, not the benchmark's.
 
+use crate::report_error::ContentError;
 use indexmap::IndexMap;
 
 use crate::perf::model::{BYTES, BenchMetric, SECONDS};
 
-pub(crate) fn read(text: &str) -> Result<Vec<BenchMetric>, String> {
+pub(crate) fn read(text: &str) -> Result<Vec<BenchMetric>, ContentError> {
     let procs = common_procs_suffix(text);
     // (benchmark, measure) → (unit, bigger is better, values)
     let mut found: IndexMap<(String, String), (String, bool, Vec<f64>)> = IndexMap::new();

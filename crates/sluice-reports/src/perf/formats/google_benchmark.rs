@@ -5,13 +5,14 @@
 //! aggregates only (`--benchmark_report_aggregates_only`) gives its
 //! medians. `items_per_second` becomes a throughput.
 
+use crate::report_error::ContentError;
 use indexmap::IndexMap;
 use serde_json::Value;
 
 use super::json_shapes::{array, number, text};
 use crate::perf::model::{BenchMetric, seconds_per};
 
-pub(crate) fn read(json: &Value) -> Result<Vec<BenchMetric>, String> {
+pub(crate) fn read(json: &Value) -> Result<Vec<BenchMetric>, ContentError> {
     let entries = array(&json["benchmarks"], "benchmarks")?;
     let has_iterations = entries.iter().any(|e| e["run_type"] != "aggregate");
     let mut latency: IndexMap<String, Vec<f64>> = IndexMap::new();

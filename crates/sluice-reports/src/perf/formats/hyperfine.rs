@@ -1,12 +1,13 @@
 //! hyperfine `--export-json`: `{"results": [{"command", "mean", "times":
 //! [...]}]}` in seconds; every run of the command is a repetition.
 
+use crate::report_error::ContentError;
 use serde_json::Value;
 
 use super::json_shapes::{array, number, numbers, text};
 use crate::perf::model::BenchMetric;
 
-pub(crate) fn read(json: &Value) -> Result<Vec<BenchMetric>, String> {
+pub(crate) fn read(json: &Value) -> Result<Vec<BenchMetric>, ContentError> {
     array(&json["results"], "results")?
         .iter()
         .enumerate()

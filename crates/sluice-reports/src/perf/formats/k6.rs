@@ -4,6 +4,7 @@
 //! better) and rates (a fraction, such as `http_req_failed`: smaller is
 //! better). Each statistic is a measure of the metric.
 
+use crate::report_error::ContentError;
 use serde_json::Value;
 
 use super::json_shapes::object;
@@ -12,7 +13,7 @@ use crate::perf::model::{BenchMetric, PER_SECOND, SECONDS};
 /// Trend statistics kept.
 const TREND_STATS: [&str; 4] = ["avg", "med", "p(90)", "p(95)"];
 
-pub(crate) fn read(json: &Value) -> Result<Vec<BenchMetric>, String> {
+pub(crate) fn read(json: &Value) -> Result<Vec<BenchMetric>, ContentError> {
     let mut metrics = Vec::new();
     for (name, metric) in object(&json["metrics"], "metrics")? {
         // handleSummary nests the numbers in `values` and says the type.

@@ -10,6 +10,7 @@ mod json_shapes;
 mod k6;
 mod pytest_benchmark;
 
+use crate::report_error::ContentError;
 use serde_json::Value;
 
 use super::model::BenchMetric;
@@ -41,7 +42,7 @@ pub enum PerfFormat {
 impl PerfFormat {
     /// A format by Sluice's name for it, or by the `tool` name of
     /// `benchmark-action/github-action-benchmark`.
-    pub fn named(name: &str) -> Result<PerfFormat, String> {
+    pub fn named(name: &str) -> Result<PerfFormat, ContentError> {
         Ok(match name.trim() {
             "bmf" | "bencher" | "json" => PerfFormat::Bmf,
             "criterion" | "criterion-estimates" => PerfFormat::CriterionEstimates,
@@ -61,12 +62,13 @@ impl PerfFormat {
             "catch2" | "julia" => {
                 return Err(format!(
                     "the {name} format is not read by Sluice (use bmf, or vendor the action)"
-                ));
+                )
+                .into());
             }
             other => {
                 return Err(format!(
                     "unknown benchmark format \"{other}\" (bmf, criterion, criterion-sample, cargo-criterion, hyperfine, pytest, googlecpp, go, k6, jmh, benchmarkdotnet, customBiggerIsBetter, customSmallerIsBetter, cargo, benchmarkjs)"
-                ));
+                ).into());
             }
         })
     }
@@ -181,7 +183,7 @@ pub fn parse_benchmarks(
         PerfFormat::CargoBench => action_tools::cargo_bench(text),
         PerfFormat::BenchmarkJs => action_tools::benchmark_js(text),
     };
-    let metrics = read.map_err(PerfError::Unreadable)?;
+    let metrics = read.map_err(|e| PerfError::Unreadable(e.0))?;
     let metrics: Vec<BenchMetric> = metrics
         .into_iter()
         .map(|mut m| {

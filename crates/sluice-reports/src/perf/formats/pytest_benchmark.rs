@@ -3,12 +3,13 @@
 //! repetitions when the file keeps them (`--benchmark-save-data`), else
 //! the median stands for the run.
 
+use crate::report_error::ContentError;
 use serde_json::Value;
 
 use super::json_shapes::{array, number, numbers, text};
 use crate::perf::model::BenchMetric;
 
-pub(crate) fn read(json: &Value) -> Result<Vec<BenchMetric>, String> {
+pub(crate) fn read(json: &Value) -> Result<Vec<BenchMetric>, ContentError> {
     array(&json["benchmarks"], "benchmarks")?
         .iter()
         .enumerate()

@@ -49,6 +49,42 @@ pub enum Event {
         name: String,
         at: Timestamp,
     },
+    /// A job with `environment:` holds before it starts, as the
+    /// environment's protection rules ask: for approvals (`sluice
+    /// approve`), then its wait timer. It holds no job slot meanwhile.
+    JobWaiting {
+        job: JobKey,
+        name: String,
+        /// The environment's name, evaluated.
+        environment: String,
+        /// Distinct approvers it needs (0: only the wait timer holds it).
+        required_approvals: u32,
+        /// The wait timer, counted from the approval (or from now, when
+        /// no approval is needed).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        wait_timer_ms: u64,
+        /// When the job fails unless approved (approvals only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        approval_deadline: Option<Timestamp>,
+        at: Timestamp,
+    },
+    /// A job with `environment:` passed the environment's protection
+    /// rules and starts: a deployment of the run's commit to it.
+    DeploymentStarted {
+        job: JobKey,
+        environment: String,
+        at: Timestamp,
+    },
+    /// The job deploying to an environment ended.
+    DeploymentFinished {
+        job: JobKey,
+        environment: String,
+        /// `environment.url`, evaluated once the job's steps ran.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        url: Option<String>,
+        result: Outcome,
+        at: Timestamp,
+    },
     JobSkipped {
         job: JobKey,
         name: String,
@@ -227,4 +263,8 @@ pub enum Event {
         critical_path: Vec<JobKey>,
         at: Timestamp,
     },
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }

@@ -9,6 +9,7 @@
 //!
 //! Every text field is already masked: secrets never reach an event.
 
+mod approval;
 mod benchmarks;
 mod cache_report;
 mod cancel;
@@ -20,6 +21,7 @@ mod outcome;
 mod sink;
 mod test_results;
 
+pub use approval::{Approval, ApprovalDecision};
 pub use benchmarks::{PerfResult, Testbed};
 pub use cache_report::{CacheKind, CacheResult};
 pub use cancel::{CancelLevel, CancelToken};

@@ -32,6 +32,8 @@ pub(crate) struct JobReport {
     pub cache_keys: Vec<String>,
     /// Steps with `cache:` that were looked up, and those restored.
     pub cached_steps: (u64, u64),
+    /// `environment.url`, evaluated after the steps.
+    pub environment_url: Option<String>,
 }
 
 /// The job's state while its steps run.
@@ -419,6 +421,7 @@ pub(crate) fn run_job(
 
     let cancelled = cancel_level() != CancelLevel::None || timed_out;
     let outputs = job_outputs(shared, key, job, &state);
+    let environment_url = environment_url(shared, key, job, &state);
     remove_later(shared, job_dir);
     let result = match (state.failed, cancelled) {
         (_, true) if timed_out => Outcome::Failure,
@@ -432,6 +435,7 @@ pub(crate) fn run_job(
         outputs,
         cache_keys,
         cached_steps,
+        environment_url,
     }
 }
 
@@ -509,6 +513,7 @@ fn failed() -> JobReport {
         outputs: IndexMap::new(),
         cache_keys: Vec::new(),
         cached_steps: (0, 0),
+        environment_url: None,
     }
 }
 
@@ -687,6 +692,34 @@ fn job_outputs(
         }
     }
     outputs
+}
+
+/// `environment.url`, with the contexts of the job's end (so `steps.*`
+/// outputs), except `secrets`, which GitHub does not offer there.
+fn environment_url(shared: &Shared, key: &JobKey, job: &Job, state: &JobState) -> Option<String> {
+    let token = job.environment.as_ref()?;
+    let mut contexts = state.contexts.clone();
+    contexts.shift_remove("secrets");
+    let host = RunHost {
+        contexts: &contexts,
+        status: Status::Step {
+            failed: state.failed,
+            cancelled: false,
+        },
+        workspace: &state.workspace,
+    };
+    match crate::environment_token::evaluate_url(token, &host) {
+        Ok(url) => url,
+        Err(message) => {
+            shared.system_message(
+                key,
+                None,
+                LogLevel::Warning,
+                &format!("environment.url: {message}"),
+            );
+            None
+        }
+    }
 }
 
 fn secrets_context(secrets: &IndexMap<String, String>) -> Value {

@@ -8,6 +8,9 @@ mod call_scope;
 mod coverage_reports;
 pub mod docker_meta;
 pub mod engine;
+mod environment_gate;
+mod environment_rules;
+mod environment_token;
 pub mod eval_host;
 pub mod events;
 pub mod file_commands;
@@ -46,6 +49,8 @@ pub use actions::artifact_name::{InvalidArtifactName, check_artifact_name};
 pub use actions::{
     ARTIFACT_KIND, NativeActions, remove_expired_artifacts, vendored_in as vendored_action_dir,
 };
+pub use environment_gate::ApprovalGate;
+pub use environment_rules::{DEFAULT_APPROVAL_TIMEOUT, EnvironmentRules, Environments};
 pub use events::{CancelLevel, CancelToken};
 pub use events::{Event, EventSink, Outcome};
 pub use run_spec::{CoverageSettings, Isolation, PerfSeries, PerfSpec, ReusedJob, RunSpec};

@@ -99,6 +99,11 @@ pub struct RunSpec {
     /// Where services keep the data their costly setup makes once (see
     /// `services/data_template.rs`); `None` runs the setup every time.
     pub service_templates: Option<PathBuf>,
+    /// The protection rules of deployment environments.
+    pub environments: crate::environment_rules::Environments,
+    /// Where approvals of deployments come from; `None`: a job that needs
+    /// one fails.
+    pub approvals: Option<std::sync::Arc<dyn crate::environment_gate::ApprovalGate>>,
 }
 
 /// The default branch's benchmark history, as the executor asks for it

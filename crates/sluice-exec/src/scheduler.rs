@@ -18,6 +18,7 @@ use sluice_workflow::{Job, JobBody, Workflow, WorkflowCall};
 
 use crate::assignment::{ASSIGNMENT_FORMAT_VERSION, JobAssignment};
 use crate::call_scope::{CallScope, CalledJob, CallerState, finish_call, make_scope};
+use crate::environment_gate::{self, EnvironmentGate, EnvironmentState, Waiter};
 use crate::eval_host::{RunHost, Status, string_object};
 use crate::events::{CancelLevel, CancelToken};
 use crate::events::{Event, EventSink, JobInfo, JobKey, LogLevel, Outcome, now};
@@ -73,6 +74,8 @@ struct Instance {
     cancel: CancelToken,
     /// Its place in its `concurrency` group, once it entered one.
     group: Option<Membership>,
+    /// Where it stands with its deployment environment's rules.
+    environment: EnvironmentState,
 }
 
 struct Node<'w> {
@@ -208,6 +211,7 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
         loop {
             if !saw_cancel && shared.cancel.is_cancelled() {
                 saw_cancel = true;
+                stop_waiting_for_environments(&shared, &mut nodes);
                 // Jobs decided before the cancel but not started yet are
                 // decided again: only `if: always()` / `cancelled()` ones run.
                 for node in &mut nodes {
@@ -284,6 +288,28 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
                             continue;
                         }
                     }
+                    let waiter = Waiter {
+                        job,
+                        key: &instance.key,
+                        name: &instance.name,
+                    };
+                    match environment_gate::gate(
+                        &shared,
+                        &waiter,
+                        &mut instance.environment,
+                        contexts,
+                    ) {
+                        EnvironmentGate::Start => {}
+                        EnvironmentGate::Wait => continue,
+                        EnvironmentGate::Failed(message) => {
+                            conclude_unstarted(&shared, instance, Outcome::Failure, message);
+                            continue;
+                        }
+                        EnvironmentGate::Cancelled(reason) => {
+                            conclude_unstarted(&shared, instance, Outcome::Cancelled, reason);
+                            continue;
+                        }
+                    }
                     if running >= spec.max_parallel_jobs.max(1) || job_running >= limit {
                         break;
                     }
@@ -295,6 +321,13 @@ pub fn run(spec: &RunSpec, sink: &dyn EventSink, cancel: &CancelToken) -> RunRep
                         name: instance.name.clone(),
                         at: now(),
                     });
+                    if let Some(environment) = instance.environment.cleared() {
+                        shared.emit(Event::DeploymentStarted {
+                            job: instance.key.clone(),
+                            environment: environment.to_string(),
+                            at: now(),
+                        });
+                    }
                     let work = JobAssignment {
                         version: ASSIGNMENT_FORMAT_VERSION,
                         run_id: spec.run_id.clone(),
@@ -408,6 +441,7 @@ fn job_worker(
             outputs: IndexMap::new(),
             cache_keys: Vec::new(),
             cached_steps: (0, 0),
+            environment_url: None,
         });
         if reports.send((n, i, report, begun, Instant::now())).is_err() {
             return;
@@ -465,6 +499,7 @@ fn build_nodes(spec: &RunSpec) -> Vec<Node<'_>> {
                         phase: Phase::Blocked,
                         cancel: CancelToken::new(),
                         group: None,
+                        environment: EnvironmentState::default(),
                     })
                     .collect(),
             )
@@ -605,6 +640,25 @@ fn conclude_unstarted(shared: &Shared, instance: &mut Instance, result: Outcome,
     });
     job_groups::leave(shared, &instance.key, &mut instance.group);
     instance.phase = done(result, Some(reason));
+}
+
+/// A cancelled run stops waiting for approvals: its waiting jobs end
+/// cancelled at once (a job that never started deploys nothing, so not
+/// even `if: always()` brings it back).
+fn stop_waiting_for_environments(shared: &Shared, nodes: &mut [Node]) {
+    for instance in nodes
+        .iter_mut()
+        .flat_map(|n| n.instances.iter_mut().flatten())
+    {
+        let Some(environment) = instance.environment.holding().map(str::to_string) else {
+            continue;
+        };
+        if matches!(instance.phase, Phase::Pending) {
+            let reason =
+                format!("the run was cancelled while the job waited to deploy to {environment}");
+            conclude_unstarted(shared, instance, Outcome::Cancelled, reason);
+        }
+    }
 }
 
 /// Running members of concurrency groups stop when a newer job asks.
@@ -974,6 +1028,7 @@ fn placeholder(shared: &Shared, node: &Node) -> Instance {
         phase: Phase::Blocked,
         cancel: CancelToken::new(),
         group: None,
+        environment: EnvironmentState::default(),
     }
 }
 
@@ -1066,6 +1121,7 @@ fn expand_at_run_time(shared: &Shared, node: &Node, host: &RunHost) -> Vec<Insta
                         phase: Phase::Blocked,
                         cancel: CancelToken::new(),
                         group: None,
+                        environment: EnvironmentState::default(),
                     }
                 })
                 .collect()
@@ -1127,6 +1183,15 @@ fn finish_instance(
     }
     let instance = &mut instances[i];
     job_groups::leave(shared, &instance.key, &mut instance.group);
+    if let Some(environment) = instance.environment.cleared() {
+        shared.emit(Event::DeploymentFinished {
+            job: instance.key.clone(),
+            environment: environment.to_string(),
+            url: report.environment_url.as_ref().map(|url| shared.mask(url)),
+            result: report.result,
+            at: now(),
+        });
+    }
     shared.emit(Event::JobFinished {
         job: instance.key.clone(),
         name: instance.name.clone(),

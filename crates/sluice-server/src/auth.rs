@@ -39,6 +39,15 @@ pub(crate) async fn authorize(
     if access == Access::Read && shared.config.public_reads {
         return Ok(());
     }
+    token_name(shared, headers).await.map(|_| ())
+}
+
+/// The name of the valid token the request presents (a decision taken
+/// through the API is taken in its name), or why there is none.
+pub(crate) async fn token_name(
+    shared: &std::sync::Arc<Shared>,
+    headers: &HeaderMap,
+) -> Result<String, ApiError> {
     let Some(token) = bearer(headers) else {
         return Err(ApiError::Unauthorized(
             "this needs a token: `Authorization: Bearer <token>` (make one with `sluice token create NAME`)"
@@ -52,7 +61,7 @@ pub(crate) async fn authorize(
         })
         .await?;
     match known {
-        Some(_) => Ok(()),
+        Some(name) => Ok(name),
         None => Err(ApiError::Unauthorized("the token is not valid".into())),
     }
 }

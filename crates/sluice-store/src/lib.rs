@@ -18,11 +18,14 @@
 //! imports its spooled lines.
 
 mod action_queries;
+mod app_deploy_records;
+mod approval_records;
 mod artifact_queries;
 mod cache_queries;
 mod cancel_watch;
 mod coverage_records;
 mod database;
+mod deployment_records;
 mod error;
 mod history;
 mod job_groups;
@@ -50,9 +53,12 @@ mod test_records;
 pub mod timestamp;
 
 pub use action_queries::ActionRecord;
+pub use app_deploy_records::AppDeployRecord;
+pub use approval_records::{DecisionOutcome, DecisionRequest, PendingApproval};
 pub use artifact_queries::ArtifactRecord;
 pub use cancel_watch::CancelWatch;
 pub use coverage_records::CoverageReportRecord;
+pub use deployment_records::{DeploymentQuery, DeploymentRecord};
 pub use error::StoreError;
 pub use history::{History, NewRun};
 pub use job_groups::JobTurn;
@@ -66,7 +72,7 @@ pub use queue::{
 pub use recorder::Recorder;
 pub use records::{
     AnnotationRecord, CacheKindStats, CacheLookupRecord, CacheStats, JobRecord, LogLine,
-    RecoveredRun, RunDetail, RunSummary, StepRecord, StepSummaryRecord,
+    RecoveredRun, RunDetail, RunSummary, StepRecord, StepSummaryRecord, WaitRecord,
 };
 pub use run_queries::RunQuery;
 pub use server_records::{NotificationRecord, TokenRecord};

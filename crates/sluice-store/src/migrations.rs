@@ -59,6 +59,16 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0008_benchmarks.sql"),
         rebuilds_a_parent: false,
     },
+    Migration {
+        version: 9,
+        sql: include_str!("migrations/0009_environments.sql"),
+        rebuilds_a_parent: true,
+    },
+    Migration {
+        version: 10,
+        sql: include_str!("migrations/0010_app_deploys.sql"),
+        rebuilds_a_parent: false,
+    },
 ];
 
 /// The schema version this build writes.

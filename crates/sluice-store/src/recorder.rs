@@ -359,6 +359,69 @@ impl RecorderState {
                 .map_err(|e| db.error(format!("record the start of job {job}"), e))?;
                 Ok(())
             }),
+            Event::JobWaiting {
+                job,
+                name,
+                environment,
+                required_approvals,
+                approval_deadline,
+                at,
+                ..
+            } => self.db.write("record a waiting job", |db| {
+                ensure_job(db, job)?;
+                db.execute(
+                    "UPDATE jobs SET status = ?3, name = ?4, environment = ?5,
+                                     required_approvals = ?6, waiting_since = ?7,
+                                     approval_deadline = ?8
+                         WHERE run_id = ?1 AND job_key = ?2",
+                    params![
+                        run_id,
+                        job.as_str(),
+                        Status::Waiting,
+                        name,
+                        environment,
+                        required_approvals,
+                        to_sql_u64(*at),
+                        approval_deadline.map(to_sql_u64)
+                    ],
+                )
+                .map_err(|e| db.error(format!("record that job {job} waits"), e))?;
+                Ok(())
+            }),
+            Event::DeploymentStarted {
+                job,
+                environment,
+                at,
+            } => {
+                let repository = &self.repository;
+                self.db.write("record a deployment", |db| {
+                    ensure_job(db, job)?;
+                    crate::deployment_records::record_started(
+                        db,
+                        run_id,
+                        repository,
+                        job,
+                        environment,
+                        *at,
+                    )
+                })
+            }
+            Event::DeploymentFinished {
+                job,
+                url,
+                result,
+                at,
+                ..
+            } => self.db.write("record the end of a deployment", |db| {
+                crate::deployment_records::record_finished(
+                    db,
+                    run_id,
+                    job,
+                    url.as_deref(),
+                    *result,
+                    *at,
+                )
+            }),
             Event::JobSkipped {
                 job,
                 name,
@@ -871,6 +934,8 @@ fn ensure_job(db: &Database, run_id: i64, key: &JobKey) -> Result<(), StoreError
 fn event_job(event: &Event) -> Option<&JobKey> {
     match event {
         Event::JobStarted { job, .. }
+        | Event::JobWaiting { job, .. }
+        | Event::DeploymentStarted { job, .. }
         | Event::JobSkipped { job, .. }
         | Event::JobFinished { job, .. }
         | Event::StepStarted { job, .. }

@@ -53,6 +53,12 @@ pub struct RunDetail {
     /// The remote actions and reusable workflows used, and their commits.
     #[serde(default)]
     pub actions: Vec<crate::action_queries::ActionRecord>,
+    /// Decisions on the run's deployments, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approvals: Vec<sluice_events::Approval>,
+    /// What the run deployed to environments.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deployments: Vec<crate::deployment_records::DeploymentRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,8 +76,24 @@ pub struct JobRecord {
     pub finished_at: Option<Timestamp>,
     pub duration_ms: Option<u64>,
     pub outputs: IndexMap<String, String>,
+    /// The deployment environment the job deploys to, once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// While it waits (status `waiting`): what for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<WaitRecord>,
     /// By index.
     pub steps: Vec<StepRecord>,
+}
+
+/// What a `waiting` job waits for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitRecord {
+    /// Distinct approvals it needs (0: only a wait timer holds it).
+    pub required_approvals: u32,
+    pub since: Timestamp,
+    /// When it fails unless approved.
+    pub approval_deadline: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

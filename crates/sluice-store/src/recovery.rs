@@ -188,6 +188,31 @@ pub(crate) fn mark_interrupted(
             )
             .map_err(|e| db.error(format!("mark the {what} of run id {run_id} interrupted"), e))?;
     }
+    // A job held for approval, and a deployment under way, end with it.
+    db.conn()
+        .execute(
+            "UPDATE jobs SET status = 'interrupted', finished_at = ?2
+             WHERE run_id = ?1 AND status = 'waiting'",
+            params![run_id, ended_at],
+        )
+        .map_err(|e| {
+            db.error(
+                format!("mark the waiting jobs of run id {run_id} interrupted"),
+                e,
+            )
+        })?;
+    db.conn()
+        .execute(
+            "UPDATE environment_deployments SET status = 'interrupted', finished_at = ?2
+             WHERE run_id = ?1 AND status = 'running'",
+            params![run_id, ended_at],
+        )
+        .map_err(|e| {
+            db.error(
+                format!("mark the deployments of run id {run_id} interrupted"),
+                e,
+            )
+        })?;
     // One that never started ends where it was queued.
     db.conn()
         .execute(

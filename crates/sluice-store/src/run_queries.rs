@@ -9,7 +9,7 @@ use crate::database::Database;
 use crate::error::StoreError;
 use crate::history::History;
 use crate::records::{
-    AnnotationRecord, JobRecord, RunDetail, RunSummary, StepRecord, StepSummaryRecord,
+    AnnotationRecord, JobRecord, RunDetail, RunSummary, StepRecord, StepSummaryRecord, WaitRecord,
 };
 use crate::sql_values::{
     get_annotation_level, get_job_key, get_job_keys, get_json, get_opt_outcome, get_opt_u64,
@@ -145,6 +145,8 @@ impl History {
                 annotations: read_annotations(db, run_id)?,
                 step_summaries: read_step_summaries(db, run_id)?,
                 actions: crate::action_queries::read_actions(db, run_id)?,
+                approvals: crate::approval_records::read_run_approvals(db, run_id)?,
+                deployments: crate::deployment_records::read_run_deployments(db, run_id)?,
             })
         })
     }
@@ -188,7 +190,8 @@ fn read_jobs(db: &Database, run_id: i64) -> Result<Vec<JobRecord>, StoreError> {
         .conn()
         .prepare_cached(
             "SELECT job_key, job_id, name, needs, status, skip_reason, started_at, finished_at,
-                    duration_ms, outputs
+                    duration_ms, outputs, environment, required_approvals, waiting_since,
+                    approval_deadline
              FROM jobs WHERE run_id = ?1 ORDER BY position",
         )
         .map_err(fail)?;
@@ -205,6 +208,8 @@ fn read_jobs(db: &Database, run_id: i64) -> Result<Vec<JobRecord>, StoreError> {
                 finished_at: get_opt_u64(row, 7)?,
                 duration_ms: get_opt_u64(row, 8)?,
                 outputs: get_json(row, 9)?,
+                environment: row.get(10)?,
+                waiting: wait_from_row(row)?,
                 steps: Vec::new(),
             })
         })
@@ -251,6 +256,19 @@ fn read_jobs(db: &Database, run_id: i64) -> Result<Vec<JobRecord>, StoreError> {
         }
     }
     Ok(jobs)
+}
+
+/// What a job waits for, read only while it waits.
+fn wait_from_row(row: &Row<'_>) -> rusqlite::Result<Option<WaitRecord>> {
+    let status: Status = row.get(4)?;
+    let Some(since) = get_opt_u64(row, 12)?.filter(|_| status == Status::Waiting) else {
+        return Ok(None);
+    };
+    Ok(Some(WaitRecord {
+        required_approvals: row.get(11)?,
+        since,
+        approval_deadline: get_opt_u64(row, 13)?,
+    }))
 }
 
 fn read_annotations(db: &Database, run_id: i64) -> Result<Vec<AnnotationRecord>, StoreError> {

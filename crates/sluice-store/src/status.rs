@@ -7,7 +7,8 @@ use sluice_events::Outcome;
 /// The state of a run, job or step as recorded.
 ///
 /// `Queued` applies to runs only (numbered, waiting to start); `Pending`
-/// to jobs only (announced, not started). `Interrupted`
+/// to jobs only (announced, not started), and so does `Waiting` (held by
+/// its deployment environment's rules: approvals, a wait timer). `Interrupted`
 /// means the recording process died, or stopped recording, before the
 /// run finished: nobody knows how it would have ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -15,6 +16,7 @@ use sluice_events::Outcome;
 pub enum Status {
     Queued,
     Pending,
+    Waiting,
     Running,
     Success,
     Failure,
@@ -28,6 +30,7 @@ impl Status {
         match self {
             Status::Queued => "queued",
             Status::Pending => "pending",
+            Status::Waiting => "waiting",
             Status::Running => "running",
             Status::Success => "success",
             Status::Failure => "failure",
@@ -41,6 +44,7 @@ impl Status {
         Some(match text {
             "queued" => Status::Queued,
             "pending" => Status::Pending,
+            "waiting" => Status::Waiting,
             "running" => Status::Running,
             "success" => Status::Success,
             "failure" => Status::Failure,
@@ -53,7 +57,10 @@ impl Status {
 
     /// Whether the thing is over (for better or worse).
     pub fn is_finished(self) -> bool {
-        !matches!(self, Status::Queued | Status::Pending | Status::Running)
+        !matches!(
+            self,
+            Status::Queued | Status::Pending | Status::Waiting | Status::Running
+        )
     }
 }
 

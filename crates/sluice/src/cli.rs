@@ -50,6 +50,12 @@ pub enum Command {
     Logs(LogsArgs),
     /// Stop a running run, or take a queued one out of the queue.
     Cancel(CancelArgs),
+    /// Approve a run's jobs waiting to deploy to an environment (its protection rules in sluice.toml).
+    Approve(DecideArgs),
+    /// Reject a run's jobs waiting to deploy to an environment: they fail without running.
+    Reject(DecideArgs),
+    /// Deployments per environment: commits shipped, results and times.
+    Environments(EnvironmentsArgs),
     /// Inspect and maintain the cache: ls, stats, why, prune, verify, clear.
     Cache(CacheArgs),
     /// A run's artifacts (actions/upload-artifact): ls, get.
@@ -72,6 +78,22 @@ pub enum Command {
     Coverage(CoverageArgs),
     /// Benchmark results: a run's verdicts, a benchmark's history, importing and checking files.
     Perf(PerfArgs),
+    /// Deploy an app of sluice.toml blue/green: start, health, smoke test, switch, watch, roll back on a breach.
+    Deploy(DeployArgs),
+    /// Put an app's earlier version back (the one before the live one, or --to VERSION).
+    Rollback(RollbackArgs),
+    /// An app's deploys: versions, outcomes and timings.
+    Deploys(DeploysArgs),
+    /// DORA figures from the deploy history: frequency, lead time, change failure rate, time to restore.
+    Dora(DoraArgs),
+    /// Internal: an app's switching proxy, started in the background by `sluice deploy`.
+    #[command(name = "__proxy", hide = true)]
+    Proxy {
+        #[arg(long)]
+        listen: std::net::SocketAddr,
+        #[arg(long)]
+        dir: PathBuf,
+    },
     /// Internal: the watcher that stops a run's processes if Sluice dies.
     #[command(name = "__reap", hide = true)]
     Reap {
@@ -172,6 +194,33 @@ pub struct LogsArgs {
 pub struct CancelArgs {
     /// The run's number; `last` for the latest.
     pub run: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DecideArgs {
+    /// The run's number; `last` for the latest.
+    pub run: String,
+    /// The environment (needed when jobs wait for several).
+    #[arg(long = "env", value_name = "ENVIRONMENT")]
+    pub environment: Option<String>,
+    /// Why, kept with the decision.
+    #[arg(long, value_name = "TEXT")]
+    pub comment: Option<String>,
+    /// Who decides (default: this user's login name).
+    #[arg(long = "as", value_name = "NAME")]
+    pub by: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvironmentsArgs {
+    /// Only this environment's deployments.
+    pub environment: Option<String>,
+    /// How many deployments per environment (newest first).
+    #[arg(long, short = 'n', default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit: u32,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -609,4 +658,66 @@ pub enum CacheCommand {
     Verify,
     /// Remove everything from the cache.
     Clear,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct DeployArgs {
+    #[command(subcommand)]
+    pub command: Option<DeployCommand>,
+    /// The app: a table [apps.NAME] of sluice.toml.
+    #[arg(required = true)]
+    pub app: Option<String>,
+    /// The version to deploy, handed to the app as SLUICE_VERSION (default: the commit's short id).
+    #[arg(long)]
+    pub version: Option<String>,
+    /// Print the deploy's report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeployCommand {
+    /// Stop an app: both colours and its proxy.
+    Stop { app: String },
+    /// What is deployed: the live colour, its version, port and process, the proxy.
+    Status {
+        /// One app (default: every app of sluice.toml).
+        app: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    pub app: String,
+    /// A version kept for rollback (see `sluice deploy status`).
+    #[arg(long)]
+    pub to: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DeploysArgs {
+    /// One app (default: all).
+    pub app: Option<String>,
+    /// How many to show.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DoraArgs {
+    /// One app (default: all).
+    #[arg(long)]
+    pub app: Option<String>,
+    /// How far back: 90d, 4w, 12h.
+    #[arg(long, default_value = "90d")]
+    pub since: String,
+    #[arg(long)]
+    pub json: bool,
 }

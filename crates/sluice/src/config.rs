@@ -48,6 +48,12 @@ struct File {
     /// How benchmark results are judged.
     #[serde(default)]
     perf: crate::perf_settings::PerfFile,
+    /// Apps `sluice deploy` deploys.
+    #[serde(default)]
+    apps: IndexMap<String, sluice_deploy::AppFile>,
+    /// Deployment environments' protection rules.
+    #[serde(default)]
+    environments: IndexMap<String, crate::environment_settings::EnvironmentFile>,
     // The keys of `sluice serve` (see server_settings.rs). Listed here,
     // not flattened, so that a misspelt key is reported where it is.
     webhook_secret: Option<String>,
@@ -99,6 +105,10 @@ pub struct Config {
     pub flaky: crate::flaky_settings::FlakySettings,
     pub coverage: crate::coverage_settings::CoverageConfig,
     pub perf: sluice_reports::perf::PerfConfig,
+    /// Deployment environments' protection rules.
+    pub environments: sluice_exec::Environments,
+    /// `[apps.NAME]`, checked when an app is deployed.
+    pub apps: IndexMap<String, sluice_deploy::AppFile>,
 }
 
 /// The settings for remote actions and reusable workflows.
@@ -239,7 +249,11 @@ impl Config {
             .with_context(|| format!("{}", path.display()))?;
         let perf = crate::perf_settings::perf_config(file.perf)
             .with_context(|| format!("{}", path.display()))?;
+        let environments = crate::environment_settings::environments(file.environments)
+            .with_context(|| format!("{}", path.display()))?;
         Ok(Config {
+            environments,
+            apps: file.apps,
             flaky,
             coverage,
             perf,

@@ -50,6 +50,8 @@ pub struct RunParts {
     pub coverage_baseline: Vec<(String, usize, f64)>,
     /// The default branch's benchmark values, for judging new results.
     pub perf_history: Option<Arc<dyn sluice_exec::PerfSeries>>,
+    /// Where approvals of the run's deployments come from.
+    pub approvals: Option<Arc<dyn sluice_exec::ApprovalGate>>,
 }
 
 pub fn spec(setup: &EngineSetup, run: RunParts) -> Result<RunSpec> {
@@ -112,6 +114,8 @@ pub fn spec(setup: &EngineSetup, run: RunParts) -> Result<RunSpec> {
         cache: setup.cache.cloned(),
         job_groups: run.job_groups,
         reused: run.reused,
+        environments: config.environments.clone(),
+        approvals: run.approvals,
     })
 }
 

@@ -1,10 +1,12 @@
 //! The `sluice` binary: command line, configuration, wiring and exit codes.
 
+mod approval_gate;
 mod cli;
 mod commands;
 mod config;
 mod coverage_settings;
 mod engine;
+mod environment_settings;
 mod event;
 mod exit;
 mod flaky_settings;
@@ -70,6 +72,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Logs(args) if args.follow => commands::follow::follow(&cwd, args, cli.color),
         Command::Logs(args) => commands::history::logs(&cwd, args, cli.color),
         Command::Cancel(args) => commands::cancel::cancel(&cwd, args),
+        Command::Approve(args) => commands::approve::approve(&cwd, args),
+        Command::Reject(args) => commands::approve::reject(&cwd, args),
+        Command::Environments(args) => commands::environments::environments(&cwd, args),
         Command::Cache(args) => commands::cache::run(&cwd, args),
         Command::Artifacts(args) => commands::artifacts::run(&cwd, args),
         Command::Actions(args) => commands::actions::run(&cwd, args),
@@ -81,6 +86,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Tests(args) => commands::tests::tests(&cwd, args),
         Command::Coverage(args) => commands::coverage::coverage(&cwd, args),
         Command::Perf(args) => commands::perf::perf(&cwd, args),
+        Command::Deploy(args) => commands::deploy::deploy(&cwd, args),
+        Command::Rollback(args) => commands::deploy::rollback(&cwd, args),
+        Command::Deploys(args) => commands::deploys::deploys(&cwd, args),
+        Command::Dora(args) => commands::deploys::dora(&cwd, args),
+        Command::Proxy { listen, dir } => commands::deploy::proxy(*listen, dir),
         Command::Reap { prefix, scratch } => {
             sluice_exec::reaper::run_reaper(prefix, scratch.as_deref());
             Ok(ExitStatus::Success)

@@ -3,8 +3,8 @@
 //! is a change for every reader.
 
 use sluice_events::{
-    CoverageFile, CoverageTotals, DiffTotals, Event, JobKey, PerfResult, TestCase, TestOutcome,
-    Testbed, Totals,
+    CoverageFile, CoverageTotals, DiffTotals, Event, JobKey, Outcome, PerfResult, TestCase,
+    TestOutcome, Testbed, Totals,
 };
 
 fn json(event: &Event) -> serde_json::Value {
@@ -95,4 +95,53 @@ fn benchmark_report_event() {
         at: 1_790_000_000_000,
     };
     insta::assert_json_snapshot!(json(&event));
+}
+
+#[test]
+fn job_waiting_event() {
+    let event = Event::JobWaiting {
+        job: JobKey::new("deploy", None),
+        name: "Deploy".into(),
+        environment: "production".into(),
+        required_approvals: 2,
+        wait_timer_ms: 30_000,
+        approval_deadline: Some(1_790_086_400_000),
+        at: 1_790_000_000_000,
+    };
+    insta::assert_json_snapshot!(json(&event));
+}
+
+#[test]
+fn deployment_events() {
+    let started = Event::DeploymentStarted {
+        job: JobKey::new("deploy", None),
+        environment: "production".into(),
+        at: 1_790_000_000_000,
+    };
+    let finished = Event::DeploymentFinished {
+        job: JobKey::new("deploy", None),
+        environment: "production".into(),
+        url: Some("https://example.invalid/app".into()),
+        result: Outcome::Success,
+        at: 1_790_000_060_000,
+    };
+    insta::assert_json_snapshot!(serde_json::json!([json(&started), json(&finished)]));
+}
+
+#[test]
+fn a_job_waiting_only_for_its_timer_leaves_out_what_it_does_not_wait_for() {
+    let event = Event::JobWaiting {
+        job: JobKey::new("deploy", None),
+        name: "deploy".into(),
+        environment: "staging".into(),
+        required_approvals: 0,
+        wait_timer_ms: 0,
+        approval_deadline: None,
+        at: 1,
+    };
+    let value = json(&event);
+    assert!(value.get("wait_timer_ms").is_none(), "{value}");
+    assert!(value.get("approval_deadline").is_none(), "{value}");
+    let back: Event = serde_json::from_value(value).unwrap();
+    assert_eq!(back, event);
 }

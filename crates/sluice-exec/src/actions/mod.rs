@@ -11,6 +11,7 @@ mod benchmark_action;
 mod cache;
 mod checkout;
 mod coverage_upload;
+mod deploy;
 mod docker_action;
 mod docker_build;
 mod local;
@@ -231,6 +232,7 @@ pub(crate) fn run(
             "codecov/codecov-action" => Some(coverage_upload::codecov(ctx, &inputs)),
             "coverallsapp/github-action" => Some(coverage_upload::coveralls(ctx, &inputs)),
             "benchmark-action/github-action-benchmark" => Some(benchmark_action::run(ctx, &inputs)),
+            "sluice/deploy" => Some(deploy::run(ctx, state, host, env, limits, &inputs)),
             _ => None,
         };
         if let Some(result) = native {
@@ -279,6 +281,7 @@ const NATIVE: &[&str] = &[
     "codecov/codecov-action",
     "coverallsapp/github-action",
     "benchmark-action/github-action-benchmark",
+    "sluice/deploy",
 ];
 
 /// Resolves (and fetches) the remote actions the run's jobs use directly,

@@ -271,3 +271,31 @@ pub fn default_branch(root: &Path) -> Option<String> {
         .find(|name| resolve(root, name).is_some())
         .map(str::to_string)
 }
+
+/// Commit times (seconds since the epoch) of the commits `to` has and
+/// `from` has not (all of `to`'s history without `from`), newest first,
+/// at most `limit`: what a deploy of `to` ships after one of `from`.
+pub fn commit_times(
+    root: &Path,
+    from: Option<&str>,
+    to: &str,
+    limit: usize,
+) -> Result<Vec<u64>, GitError> {
+    let range = match from {
+        Some(from) if has_commit(root, from) => format!("{from}..{to}"),
+        _ => to.to_owned(),
+    };
+    let limit = format!("--max-count={limit}");
+    let text = git(
+        root,
+        &[
+            "log",
+            "--format=%ct",
+            &limit,
+            "--end-of-options",
+            &range,
+            "--",
+        ],
+    )?;
+    Ok(text.lines().filter_map(|l| l.trim().parse().ok()).collect())
+}

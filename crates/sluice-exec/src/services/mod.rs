@@ -15,7 +15,7 @@ mod health;
 mod host_image;
 mod launch;
 mod ports;
-mod words;
+pub(crate) mod words;
 
 use std::path::{Path, PathBuf};
 use std::process::Child;

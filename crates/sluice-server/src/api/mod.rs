@@ -2,6 +2,7 @@
 //! `/api/v1` (documented in docs/api.md), the badge and the metrics.
 
 mod actions;
+mod approvals;
 mod hooks;
 mod runs;
 mod status;
@@ -32,6 +33,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/api/v1/runs/{number}/cancel", post(actions::cancel))
         .route("/api/v1/runs/{number}/rerun", post(actions::rerun))
+        .route("/api/v1/runs/{number}/approve", post(approvals::approve))
+        .route("/api/v1/runs/{number}/reject", post(approvals::reject))
         .route("/api/v1/dispatch", post(actions::dispatch))
         .route("/badge/{file}", get(status::badge))
         .route("/metrics", get(status::metrics))

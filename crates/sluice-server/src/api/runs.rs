@@ -37,7 +37,7 @@ pub(super) async fn list(
         .status
         .as_deref()
         .map(|text| {
-            Status::parse(text).filter(|s| *s != Status::Pending).ok_or_else(|| {
+            Status::parse(text).filter(|s| !matches!(s, Status::Pending | Status::Waiting)).ok_or_else(|| {
                 ApiError::BadRequest(format!(
                     "status `{}` is not one of queued, running, success, failure, cancelled, skipped, interrupted",
                     printable(text)

@@ -2,6 +2,7 @@
 
 mod cache_events;
 mod corruption;
+mod environments;
 mod log_filters;
 mod log_tail;
 mod migrations;

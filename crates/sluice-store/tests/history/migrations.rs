@@ -7,7 +7,7 @@ fn a_fresh_state_dir_gets_the_current_schema() {
     let state = state_dir();
     let nested = state.path().join("a/b/state");
     let history = History::open(&nested).unwrap();
-    assert_eq!(history.schema_version().unwrap(), 8);
+    assert_eq!(history.schema_version().unwrap(), 10);
     assert!(nested.join("history.sqlite").is_file());
     assert_eq!(history.database_path(), nested.join("history.sqlite"));
     assert!(history.recovered_on_open().is_empty());
@@ -30,11 +30,14 @@ fn a_fresh_state_dir_gets_the_current_schema() {
         [
             "annotations",
             "api_tokens",
+            "app_deploys",
             "artifacts",
             "cache_events",
             "coverage_files",
             "coverage_reports",
             "deliveries",
+            "environment_approvals",
+            "environment_deployments",
             "job_concurrency",
             "jobs",
             "logs",
@@ -63,7 +66,7 @@ fn reopening_keeps_runs_and_the_schema() {
         recorder.finish(Some(0)).unwrap();
     }
     let history = History::open(state.path()).unwrap();
-    assert_eq!(history.schema_version().unwrap(), 8);
+    assert_eq!(history.schema_version().unwrap(), 10);
     let runs = history.list_runs(&RunQuery::default()).unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].exit_code, Some(0));
@@ -83,7 +86,7 @@ fn a_database_from_a_newer_sluice_is_refused() {
             error,
             StoreError::SchemaTooNew {
                 found: 99,
-                supported: 8,
+                supported: 10,
                 ..
             }
         ),
@@ -135,7 +138,7 @@ fn a_version_4_database_keeps_its_runs_jobs_and_ids_through_the_rebuild() {
     version_4_database(&state.path().join("history.sqlite"));
 
     let history = History::open(state.path()).unwrap();
-    assert_eq!(history.schema_version().unwrap(), 8);
+    assert_eq!(history.schema_version().unwrap(), 10);
     let runs = history.list_runs(&RunQuery::default()).unwrap();
     let numbers: Vec<u64> = runs.iter().map(|r| r.number).collect();
     assert_eq!(numbers, [2, 1]);

@@ -39,7 +39,7 @@ pub fn runs(cwd: &Path, args: &RunsArgs) -> Result<ExitStatus> {
             .status
             .as_deref()
             .map(|text| {
-                Status::parse(text).filter(|s| *s != Status::Pending).with_context(|| {
+                Status::parse(text).filter(|s| !matches!(s, Status::Pending | Status::Waiting)).with_context(|| {
                     format!("--status {text}: use queued, running, success, failure, cancelled, skipped or interrupted")
                 })
             })
@@ -156,6 +156,7 @@ pub fn show(cwd: &Path, args: &ShowArgs, color_choice: ColorChoice) -> Result<Ex
         if let Some(reason) = &job.skip_reason {
             out.push_str(&format!("    {}\n", dim(reason, color)));
         }
+        out.push_str(&crate::commands::environments::job_lines(&run, job, color));
         for step in &job.steps {
             let result = match (step.outcome, step.conclusion) {
                 (Some(o), Some(c)) if o != c => {
@@ -216,6 +217,7 @@ pub fn show(cwd: &Path, args: &ShowArgs, color_choice: ColorChoice) -> Result<Ex
             ));
         }
     }
+    out.push_str(&crate::commands::environments::approval_lines(&run, color));
     if run.critical_path.len() > 1 {
         out.push_str(&format!(
             "\n  critical path: {}\n",

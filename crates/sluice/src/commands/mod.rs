@@ -1,11 +1,15 @@
 //! One module per subcommand.
 
 pub mod actions;
+pub mod approve;
 pub mod artifacts;
 pub mod cache;
 pub mod cancel;
 pub mod coverage;
+pub mod deploy;
+pub mod deploys;
 pub mod dispatch;
+pub mod environments;
 pub mod expr;
 pub mod flaky;
 pub mod follow;

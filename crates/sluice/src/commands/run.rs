@@ -104,6 +104,10 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
             recorder.run_id(),
             history.repository().to_string(),
         ));
+        let approvals = Arc::new(crate::approval_gate::HistoryApprovals::new(
+            history.store().reopen()?,
+            recorder.run_id(),
+        ));
         let spec = engine::spec(
             &EngineSetup {
                 root: &root,
@@ -132,6 +136,7 @@ pub fn run(cwd: &Path, args: &RunArgs, color_choice: ColorChoice) -> Result<Exit
                     history.repository().to_string(),
                     crate::perf_settings::default_ref(&root),
                 )),
+                approvals: Some(approvals),
             },
         )?;
         let color = render::use_color(color_choice, std::io::stdout().is_terminal());

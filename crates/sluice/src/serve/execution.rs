@@ -95,6 +95,12 @@ fn run_at_commit(
                 crate::perf_settings::default_ref(checkout.path()),
             ) as Arc<dyn sluice_exec::PerfSeries>
         });
+    let approvals: Option<Arc<dyn sluice_exec::ApprovalGate>> =
+        history.reopen().ok().map(|store| {
+            Arc::new(crate::approval_gate::HistoryApprovals::new(
+                store, run.run_id,
+            )) as Arc<dyn sluice_exec::ApprovalGate>
+        });
     let job_groups = Arc::new(HistoryJobGroups::new(
         history,
         run.run_id,
@@ -120,6 +126,7 @@ fn run_at_commit(
             reused,
             coverage_baseline,
             perf_history,
+            approvals,
         },
     )
     .map_err(|e| format!("{e:#}"))?;

@@ -28,6 +28,8 @@ struct Running {
 
 struct State {
     running: IndexMap<sluice_events::JobKey, Running>,
+    /// The run's number, to say how to approve a waiting job.
+    run: Option<u64>,
     /// How many live lines are on screen below the settled output.
     drawn: usize,
     frame: usize,
@@ -46,6 +48,7 @@ impl LiveView {
         let view = LiveView {
             state: Arc::new(Mutex::new(State {
                 running: IndexMap::new(),
+                run: None,
                 drawn: 0,
                 frame: 0,
                 finished: false,
@@ -149,7 +152,25 @@ impl EventSink for LiveView {
                 git_ref,
                 ..
             } => {
+                state.run = Some(*run);
                 settled.push(format!("run #{run}: {workflow} ({event} of {git_ref})"));
+            }
+            Event::JobWaiting {
+                job,
+                name,
+                environment,
+                required_approvals,
+                wait_timer_ms,
+                ..
+            } => {
+                let label = if name == job { job.as_str() } else { name };
+                let line = super::waiting_line(
+                    state.run,
+                    environment,
+                    *required_approvals,
+                    *wait_timer_ms,
+                );
+                settled.push(dim(&format!("⏸ {label} {line}"), color));
             }
             Event::JobStarted { job, name, .. } => {
                 state.running.insert(

@@ -59,6 +59,23 @@ pub fn dim(text: &str, color: bool) -> String {
     }
 }
 
+/// What a job held by its environment waits for, and how to let it go.
+pub fn waiting_line(
+    run: Option<u64>,
+    environment: &str,
+    required_approvals: u32,
+    wait_timer_ms: u64,
+) -> String {
+    if required_approvals == 0 {
+        return format!(
+            "waiting {} before deploying to {environment} (its wait timer)",
+            duration(Duration::from_millis(wait_timer_ms))
+        );
+    }
+    let run = run.map_or_else(|| "RUN".to_string(), |n| n.to_string());
+    format!("waiting for approval: {environment} (sluice approve {run} --env {environment})")
+}
+
 /// Lines from Sluice that belong in the stored log but would only clutter
 /// a live view (which shell ran the script).
 pub fn is_detail(level: sluice_events::LogLevel) -> bool {

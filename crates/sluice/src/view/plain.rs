@@ -49,7 +49,17 @@ impl EventSink for PlainView {
                 let short: String = sha.chars().take(7).collect();
                 format!("run #{run}: {workflow} ({workflow_path}), {event} of {git_ref} at {short}")
             }
-            Event::JobAdded { .. } => return,
+            // The job's log says what it waits for and how to let it go.
+            Event::JobAdded { .. } | Event::JobWaiting { .. } | Event::DeploymentStarted { .. } => {
+                return;
+            }
+            Event::DeploymentFinished {
+                job,
+                environment,
+                url: Some(url),
+                ..
+            } => format!("[{job}] {environment}: {url}"),
+            Event::DeploymentFinished { .. } => return,
             Event::JobStarted { job, name, .. } => {
                 if name == job {
                     format!("[{job}] started")

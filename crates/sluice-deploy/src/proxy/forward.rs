@@ -1,0 +1,200 @@
+//! One request through the proxy: routed with the table's current target,
+//! sent to the colour over a pooled HTTP/1.1 connection, answered back
+//! over whatever the client spoke (HTTP/1.1 or HTTP/2). Upgrades
+//! (WebSocket) are handed through as a byte stream once both sides agreed.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+use hyper::{Request, Response, StatusCode, Version};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioIo;
+
+use super::table::{Table, Target};
+use super::tracked_body::TrackedBody;
+
+pub(crate) type ProxyBody = BoxBody<Bytes, hyper::Error>;
+pub(crate) type Upstream = Client<HttpConnector, Incoming>;
+
+pub(crate) async fn handle(
+    table: Arc<Table>,
+    client: Upstream,
+    peer: SocketAddr,
+    request: Request<Incoming>,
+) -> Result<Response<ProxyBody>, std::convert::Infallible> {
+    let Some(route) = table.current() else {
+        return Ok(plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no version is deployed yet\n",
+        ));
+    };
+    let started = Instant::now();
+    let answer = if is_upgrade(&request) {
+        upgrade(route.clone(), peer, request).await
+    } else {
+        forward(&client, &route, peer, request).await
+    };
+    let status = answer.as_ref().ok().map(|r| r.status().as_u16());
+    table.record(route.colour, status, started.elapsed());
+    Ok(answer.unwrap_or_else(|_| plain(StatusCode::BAD_GATEWAY, "the app did not answer\n")))
+}
+
+async fn forward(
+    client: &Upstream,
+    route: &Arc<Target>,
+    peer: SocketAddr,
+    request: Request<Incoming>,
+) -> Result<Response<ProxyBody>, Failed> {
+    let request = to_upstream(request, route.port, peer, false)?;
+    let response = client.request(request).await.map_err(|_| Failed)?;
+    let (mut parts, body) = response.into_parts();
+    strip_hop_by_hop(&mut parts.headers, false);
+    let body = TrackedBody::new(body, route.clone()).boxed();
+    Ok(Response::from_parts(parts, body))
+}
+
+/// A WebSocket (or other HTTP/1.1 upgrade): its own connection to the
+/// colour, kept in use (the route held) until either side closes.
+async fn upgrade(
+    route: Arc<Target>,
+    peer: SocketAddr,
+    mut request: Request<Incoming>,
+) -> Result<Response<ProxyBody>, Failed> {
+    let client_side = hyper::upgrade::on(&mut request);
+    let request = to_upstream(request, route.port, peer, true)?;
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", route.port))
+        .await
+        .map_err(|_| Failed)?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|_| Failed)?;
+    tokio::spawn(connection.with_upgrades());
+    let mut response = sender.send_request(request).await.map_err(|_| Failed)?;
+    if response.status() == StatusCode::SWITCHING_PROTOCOLS {
+        let colour_side = hyper::upgrade::on(&mut response);
+        tokio::spawn(async move {
+            let _held = route;
+            if let (Ok(client), Ok(colour)) = (client_side.await, colour_side.await) {
+                let mut client = TokioIo::new(client);
+                let mut colour = TokioIo::new(colour);
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut colour).await;
+            }
+        });
+    }
+    let (parts, body) = response.into_parts();
+    Ok(Response::from_parts(parts, body.boxed()))
+}
+
+#[derive(Debug)]
+struct Failed;
+
+fn to_upstream(
+    request: Request<Incoming>,
+    port: u16,
+    peer: SocketAddr,
+    keep_upgrade: bool,
+) -> Result<Request<Incoming>, Failed> {
+    let (mut parts, body) = request.into_parts();
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    // HTTP/2 carries the host in the URI's authority, not a header.
+    let host = parts.headers.get(header::HOST).cloned().or_else(|| {
+        parts
+            .uri
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+    });
+    parts.uri = format!("http://127.0.0.1:{port}{path}")
+        .parse()
+        .map_err(|_| Failed)?;
+    parts.version = Version::HTTP_11;
+    strip_hop_by_hop(&mut parts.headers, keep_upgrade);
+    if let Some(host) = &host {
+        parts.headers.insert(header::HOST, host.clone());
+        parts.headers.insert(X_FORWARDED_HOST, host.clone());
+    }
+    append_forwarded_for(&mut parts.headers, peer);
+    parts
+        .headers
+        .insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
+    Ok(Request::from_parts(parts, body))
+}
+
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+
+fn append_forwarded_for(headers: &mut HeaderMap, peer: SocketAddr) {
+    let ip = peer.ip().to_string();
+    let value = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
+        Some(earlier) => format!("{earlier}, {ip}"),
+        None => ip,
+    };
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        headers.insert(X_FORWARDED_FOR, value);
+    }
+}
+
+/// Headers about one connection (RFC 9110 §7.6.1) stay on that
+/// connection; HTTP/2 forbids them outright.
+fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .filter(|name| !(keep_upgrade && name == header::UPGRADE))
+        .collect();
+    for name in named {
+        headers.remove(name);
+    }
+    for name in [
+        header::TE,
+        header::TRAILER,
+        header::TRANSFER_ENCODING,
+        header::PROXY_AUTHORIZATION,
+        HeaderName::from_static("keep-alive"),
+        HeaderName::from_static("proxy-connection"),
+    ] {
+        headers.remove(name);
+    }
+    if keep_upgrade {
+        headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    } else {
+        headers.remove(header::CONNECTION);
+        headers.remove(header::UPGRADE);
+    }
+}
+
+fn is_upgrade(request: &Request<Incoming>) -> bool {
+    request.version() == Version::HTTP_11
+        && request.headers().contains_key(header::UPGRADE)
+        && request
+            .headers()
+            .get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| {
+                v.split(',')
+                    .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
+            })
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response<ProxyBody> {
+    let body = Full::new(Bytes::from_static(text.as_bytes()))
+        .map_err(|never| match never {})
+        .boxed();
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}

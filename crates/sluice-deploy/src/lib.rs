@@ -37,5 +37,6 @@ pub use error::DeployError;
 pub use manage::{rollback, status, stop};
 pub use report::{DeployReport, Kind, Outcome, WatchFigures};
 pub use router::ProxyLauncher;
+pub use router::nginx_log::{Entry as AccessLogEntry, parse_line as parse_access_log_line};
 pub use spec::{AppFile, AppSpec, OnInconclusive, RouterSpec, WatchSpec};
 pub use state::{AppDir, AppState, Slot};

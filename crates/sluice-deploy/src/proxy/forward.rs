@@ -16,18 +16,27 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioIo;
 
+use super::affinity::Affinity;
 use super::table::{Table, Target};
 use super::tracked_body::TrackedBody;
 
 pub(crate) type ProxyBody = BoxBody<Bytes, hyper::Error>;
 pub(crate) type Upstream = Client<HttpConnector, Incoming>;
 
+/// What one client connection's requests share.
+pub(crate) struct Connection {
+    pub table: Arc<Table>,
+    pub pool: Upstream,
+    pub affinity: Affinity,
+    pub peer: SocketAddr,
+}
+
 pub(crate) async fn handle(
-    table: Arc<Table>,
-    client: Upstream,
-    peer: SocketAddr,
+    connection: Arc<Connection>,
     request: Request<Incoming>,
 ) -> Result<Response<ProxyBody>, std::convert::Infallible> {
+    let table = &connection.table;
+    let peer = connection.peer;
     let Some(route) = table.current() else {
         return Ok(plain(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -38,7 +47,7 @@ pub(crate) async fn handle(
     let answer = if is_upgrade(&request) {
         upgrade(route.clone(), peer, request).await
     } else {
-        forward(&client, &route, peer, request).await
+        forward(&connection, &route, peer, request).await
     };
     let status = answer.as_ref().ok().map(|r| r.status().as_u16());
     table.record(route.colour, status, started.elapsed());
@@ -46,13 +55,27 @@ pub(crate) async fn handle(
 }
 
 async fn forward(
-    client: &Upstream,
+    connection: &Connection,
     route: &Arc<Target>,
     peer: SocketAddr,
     request: Request<Incoming>,
 ) -> Result<Response<ProxyBody>, Failed> {
-    let request = to_upstream(request, route.port, peer, false)?;
-    let response = client.request(request).await.map_err(|_| Failed)?;
+    let multiplexed = request.version() == Version::HTTP_2;
+    let target = if multiplexed {
+        Addressing::Pool(route.port)
+    } else {
+        Addressing::Connection
+    };
+    let request = to_upstream(request, target, peer, false)?;
+    let response = if multiplexed {
+        connection.pool.request(request).await.map_err(|_| Failed)?
+    } else {
+        connection
+            .affinity
+            .send(route.port, request)
+            .await
+            .map_err(|_| Failed)?
+    };
     let (mut parts, body) = response.into_parts();
     strip_hop_by_hop(&mut parts.headers, false);
     let body = TrackedBody::new(body, route.clone()).boxed();
@@ -67,7 +90,7 @@ async fn upgrade(
     mut request: Request<Incoming>,
 ) -> Result<Response<ProxyBody>, Failed> {
     let client_side = hyper::upgrade::on(&mut request);
-    let request = to_upstream(request, route.port, peer, true)?;
+    let request = to_upstream(request, Addressing::Connection, peer, true)?;
     let stream = tokio::net::TcpStream::connect(("127.0.0.1", route.port))
         .await
         .map_err(|_| Failed)?;
@@ -94,14 +117,23 @@ async fn upgrade(
 #[derive(Debug)]
 struct Failed;
 
+/// Where a request goes, and how it names its target there.
+#[derive(Clone, Copy)]
+enum Addressing {
+    /// Through the pool: the absolute form tells the pool where to go.
+    Pool(u16),
+    /// Over a connection already made to the colour: the origin form
+    /// (`/path?query`), as a server expects.
+    Connection,
+}
+
 fn to_upstream(
     request: Request<Incoming>,
-    port: u16,
+    target: Addressing,
     peer: SocketAddr,
     keep_upgrade: bool,
 ) -> Result<Request<Incoming>, Failed> {
     let (mut parts, body) = request.into_parts();
-    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     // HTTP/2 carries the host in the URI's authority, not a header.
     let host = parts.headers.get(header::HOST).cloned().or_else(|| {
         parts
@@ -109,9 +141,20 @@ fn to_upstream(
             .authority()
             .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
     });
-    parts.uri = format!("http://127.0.0.1:{port}{path}")
-        .parse()
-        .map_err(|_| Failed)?;
+    let origin_form = parts.uri.scheme().is_none() && parts.uri.authority().is_none();
+    match target {
+        Addressing::Pool(port) => {
+            let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+            parts.uri = format!("http://127.0.0.1:{port}{path}")
+                .parse()
+                .map_err(|_| Failed)?;
+        }
+        Addressing::Connection if origin_form => {}
+        Addressing::Connection => {
+            let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+            parts.uri = path.parse().map_err(|_| Failed)?;
+        }
+    }
     parts.version = Version::HTTP_11;
     strip_hop_by_hop(&mut parts.headers, keep_upgrade);
     if let Some(host) = &host {

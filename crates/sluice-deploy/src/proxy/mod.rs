@@ -7,6 +7,7 @@
 //! every later switch comes through the control socket after `route.json`
 //! was written.
 
+mod affinity;
 mod control_server;
 mod forward;
 mod table;
@@ -73,10 +74,15 @@ async fn connection(
     stream: tokio::net::TcpStream,
     peer: SocketAddr,
     table: Arc<Table>,
-    client: forward::Upstream,
+    pool: forward::Upstream,
 ) {
-    let service =
-        service_fn(move |request| forward::handle(table.clone(), client.clone(), peer, request));
+    let shared = Arc::new(forward::Connection {
+        table,
+        pool,
+        affinity: affinity::Affinity::default(),
+        peer,
+    });
+    let service = service_fn(move |request| forward::handle(shared.clone(), request));
     let builder = auto::Builder::new(TokioExecutor::new());
     let _ = builder
         .serve_connection_with_upgrades(TokioIo::new(stream), service)

@@ -4,7 +4,7 @@
 
 mod builtin;
 mod nginx;
-mod nginx_log;
+pub(crate) mod nginx_log;
 
 use std::path::PathBuf;
 use std::time::Duration;

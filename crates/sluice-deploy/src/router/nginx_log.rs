@@ -85,16 +85,18 @@ impl AccessLog {
     }
 }
 
+/// One access-log line: which colour's port served, with what status,
+/// in how long.
 #[derive(Debug, PartialEq)]
-struct Entry {
-    port: u16,
-    status: u16,
-    latency: Duration,
+pub struct Entry {
+    pub port: u16,
+    pub status: u16,
+    pub latency: Duration,
 }
 
 /// `127.0.0.1:41234 200 0.004`, or with retries
 /// `127.0.0.1:1, 127.0.0.1:2 200 0.001, 0.003`.
-fn parse_line(line: &str) -> Option<Entry> {
+pub fn parse_line(line: &str) -> Option<Entry> {
     let fields: Vec<&str> = line.split(' ').filter(|f| !f.is_empty()).collect();
     // Addresses and times may be lists joined by ", ": the status is the
     // one field that is a bare three-digit number.
@@ -103,7 +105,7 @@ fn parse_line(line: &str) -> Option<Entry> {
         .position(|f| f.len() == 3 && f.bytes().all(|b| b.is_ascii_digit()))?;
     let address = fields[..status_at].last()?.trim_end_matches(',');
     let port = address.rsplit(':').next()?.parse().ok()?;
-    let status = fields[status_at].parse().ok()?;
+    let status: u16 = fields[status_at].parse().ok().filter(|s| *s >= 100)?;
     let seconds: f64 = fields[status_at + 1..]
         .iter()
         .filter_map(|t| t.trim_end_matches(',').parse::<f64>().ok())
@@ -134,6 +136,7 @@ mod tests {
         assert_eq!((retried.port, retried.status), (2000, 502));
         assert_eq!(parse_line("- 400 -"), None);
         assert_eq!(parse_line("garbage"), None);
+        assert_eq!(parse_line("127.0.0.1:1 000 0.1"), None);
         assert_eq!(parse_line(""), None);
     }
 }

@@ -639,3 +639,29 @@ access-log = "{d}/logs/access.log"
     .unwrap();
     assert_eq!(get(nginx.port), Some((200, "v4".to_string())));
 }
+
+#[test]
+fn a_failing_check_command_votes_the_new_version_out() {
+    let (repo, port) = app_repo(
+        r#"check = "curl -fsS http://127.0.0.1:$PORT/ > /dev/null && test \"$SLUICE_VERSION\" != v2"
+watch = { for = "3s", min-requests = 1000 }"#,
+    );
+    let _stop = Stopper(&repo);
+    assert_eq!(
+        deploy(&repo, "v1")["outcome"],
+        "inconclusive",
+        "v1's checks pass; no traffic"
+    );
+    let out = repo.sluice(&["deploy", "web", "--version", "v2", "--json"]);
+    out.assert_code(1);
+    let report = out.json();
+    assert_eq!(report["outcome"], "rolled-back", "{report:#}");
+    assert!(
+        report["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("the check command failed: exit status: 1"),
+        "{report:#}"
+    );
+    assert_eq!(get(port), Some((200, "v1".to_string())));
+}

@@ -18,6 +18,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::digest::Digest;
 use crate::error::CacheError;
+use crate::pack_batch::PackBatch;
 
 /// Whether an entry was stored by this call or was already there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -127,6 +128,26 @@ pub trait Backend: Send + Sync + fmt::Debug {
     /// this call stored it.
     fn put_blob_from_file(&self, digest: &Digest, source: &Path) -> Result<bool, CacheError>;
 
+    /// Stores a small blob as part of `batch` (a capture's): a backend that
+    /// packs small blobs makes it readable only once
+    /// [`finish_batch`](Backend::finish_batch) returned; by default it is
+    /// stored at once, as by [`put_blob`](Backend::put_blob).
+    fn put_blob_in_batch(
+        &self,
+        batch: &PackBatch,
+        digest: &Digest,
+        contents: &[u8],
+    ) -> Result<bool, CacheError> {
+        let _ = batch;
+        self.put_blob(digest, contents)
+    }
+
+    /// Makes every blob of `batch` readable.
+    fn finish_batch(&self, batch: PackBatch) -> Result<(), CacheError> {
+        drop(batch);
+        Ok(())
+    }
+
     /// Opens a blob for reading; [`CacheError::Missing`] if it is not
     /// stored.
     fn open_blob(&self, digest: &Digest) -> Result<BlobReader, CacheError>;
@@ -137,6 +158,15 @@ pub trait Backend: Send + Sync + fmt::Debug {
 
     /// Removes a blob; removing one that is not there is not an error.
     fn delete_blob(&self, digest: &Digest) -> Result<(), CacheError>;
+
+    /// Removes blobs, all at once (a backend that packs them rewrites each
+    /// pack once, not once per blob).
+    fn delete_blobs(&self, digests: &[Digest]) -> Result<(), CacheError> {
+        for digest in digests {
+            self.delete_blob(digest)?;
+        }
+        Ok(())
+    }
 
     /// Every stored blob.
     fn list_blobs(&self) -> Result<Vec<BlobInfo>, CacheError>;

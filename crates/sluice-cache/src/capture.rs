@@ -17,6 +17,7 @@ use crate::digest::Digest;
 use crate::error::CacheError;
 use crate::hashing::hash_reader;
 use crate::manifest::{FileContent, ManifestFile, encode_manifest};
+use crate::pack_batch::PackBatch;
 use crate::parallel::map_parallel;
 use crate::time::mtime_ns;
 
@@ -85,6 +86,13 @@ impl Claimed {
     }
 }
 
+/// What a capture's files share: the digests already being stored, and
+/// the batch small ones are packed in.
+struct Batched<'a> {
+    claimed: &'a Claimed,
+    batch: &'a PackBatch,
+}
+
 /// A file the walk found, to be captured.
 struct Candidate {
     root: usize,
@@ -120,15 +128,21 @@ impl Cache {
         let _lock = self.hold()?;
         let workers = self.config.workers_for(candidates.len(), None);
         let claimed = Claimed::default();
+        let batch = PackBatch::default();
         let captured = map_parallel(&candidates, workers, Vec::new, |buffer, candidate| {
             self.capture_file(
                 &roots[candidate.root].label,
                 candidate,
                 links,
-                &claimed,
+                &Batched {
+                    claimed: &claimed,
+                    batch: &batch,
+                },
                 buffer,
             )
         })?;
+        // Before the manifest: what it lists must be readable first.
+        self.backend.finish_batch(batch)?;
         let mut files = Vec::with_capacity(captured.len());
         let mut bytes = 0u64;
         let mut new_bytes = 0u64;
@@ -157,7 +171,7 @@ impl Cache {
         label: &str,
         candidate: &Candidate,
         links: Links,
-        claimed: &Claimed,
+        shared: &Batched<'_>,
         buffer: &mut Vec<u8>,
     ) -> Result<Option<(ManifestFile, u64)>, CacheError> {
         let path = &candidate.path;
@@ -214,7 +228,14 @@ impl Cache {
             // streamed like any big file.
             if buffer.len() as u64 <= WHOLE_FILE_LIMIT {
                 let digest = Digest::of(buffer);
-                let added = if claimed.first(&digest) && self.backend.put_blob(&digest, buffer)? {
+                let stored = |digest: &Digest, bytes: &[u8]| {
+                    if self.config.pack_small_blobs {
+                        self.backend.put_blob_in_batch(shared.batch, digest, bytes)
+                    } else {
+                        self.backend.put_blob(digest, bytes)
+                    }
+                };
+                let added = if shared.claimed.first(&digest) && stored(&digest, buffer)? {
                     buffer.len() as u64
                 } else {
                     0
@@ -230,7 +251,7 @@ impl Cache {
         }
         let (digest, size) = hash_reader(&mut file, buffer)
             .map_err(|source| CacheError::io("read", path, source))?;
-        let added = if claimed.first(&digest)
+        let added = if shared.claimed.first(&digest)
             && !self.backend.has_blob(&digest)?
             && self.backend.put_blob_from_file(&digest, path)?
         {

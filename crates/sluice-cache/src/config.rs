@@ -24,6 +24,9 @@ pub struct CacheConfig {
     /// Worker threads for hashing and copying; 0 means one per available
     /// core, and at least 8 (the work waits on the disk).
     pub workers: usize,
+    /// Small files' contents are stored many to a pack file (one file to
+    /// create per capture thread, not one per file). Default on.
+    pub pack_small_blobs: bool,
 }
 
 impl CacheConfig {
@@ -42,6 +45,7 @@ impl CacheConfig {
             max_age: Self::DEFAULT_MAX_AGE,
             unreferenced_grace: Self::DEFAULT_UNREFERENCED_GRACE,
             workers: 0,
+            pack_small_blobs: true,
         }
     }
 

@@ -175,15 +175,18 @@ impl Cache {
                 keep.extend(listed.iter().copied().filter(|b| !released.contains(b)));
             }
         }
+        let mut unreferenced = Vec::new();
         for (i, blob) in blobs.iter().enumerate() {
             if keep.contains(&(i as u32)) {
                 report.bytes_stored += blob.size;
             } else {
-                self.backend.delete_blob(&blob.digest)?;
+                unreferenced.push(blob.digest);
                 report.blobs_removed += 1;
                 report.bytes_freed += blob.size;
             }
         }
+        // All at once: a pack is rewritten once, however many of its blobs go.
+        self.backend.delete_blobs(&unreferenced)?;
 
         // Every save holds the store while it writes, so under the
         // exclusive lock every staging file is one a crash left.

@@ -53,6 +53,14 @@ pub fn start(
     port: u16,
     version: &str,
 ) -> Result<Started, DeployError> {
+    if !spec.dir.is_dir() {
+        return Err(DeployError::Config {
+            app: spec.name.clone(),
+            key: "dir",
+            value: spec.dir.display().to_string(),
+            problem: "no such directory".to_owned(),
+        });
+    }
     let log = dir.colour_log(colour);
     if let Ok(mut file) = process::open_log(&log) {
         let _ = writeln!(

@@ -7,12 +7,12 @@
 //! killed at any point leaves a state the next command settles
 //! (`settle.rs`): one colour serving, the other stopped.
 
-use std::process::Child;
 use std::time::Instant;
 
 use crate::colour::Colour;
 use crate::colours::{self, Started, now_ms, remaining};
 use crate::error::DeployError;
+use crate::health::{self, Probe};
 use crate::report::{DeployReport, Kind, Outcome, WatchFigures, millis};
 use crate::router::{self, ProxyLauncher, Router};
 use crate::settle;
@@ -43,9 +43,11 @@ impl Context<'_> {
         })?;
         let mut router = router::for_app(self.spec, &self.dir, &self.launcher);
         let mut state = self.dir.read_state()?;
-        let recovered = settle::settle(self, &mut state, router.as_mut())?;
+        // The route first: a command killed between saving a switch and
+        // making it left the router on the colour about to be stopped.
         if start_router {
             router.ensure_running(&mut state)?;
+            self.dir.write_state(&state)?;
             if let Some((colour, slot)) = state.live_slot() {
                 router.reassert(Route {
                     colour,
@@ -53,6 +55,7 @@ impl Context<'_> {
                 })?;
             }
         }
+        let recovered = settle::settle(self, &mut state, router.as_mut())?;
         self.dir.write_state(&state)?;
         Ok(Session {
             _lock: lock,
@@ -142,7 +145,15 @@ impl Run<'_, '_> {
         ));
         let started_at = Instant::now();
         let mut started =
-            colours::start(spec, &self.cx.dir, self.colour, port, &self.report.version)?;
+            match colours::start(spec, &self.cx.dir, self.colour, port, &self.report.version) {
+                Ok(started) => started,
+                Err(error) => {
+                    // Nothing started: nothing for the next command to settle.
+                    self.session.state.deploying = None;
+                    self.save()?;
+                    return Err(error);
+                }
+            };
         self.session
             .state
             .set_slot(self.colour, Some(started.slot.clone()));
@@ -151,7 +162,13 @@ impl Run<'_, '_> {
             return self.abandon(started, reason);
         }
         self.report.ready_ms = Some(millis(started_at.elapsed()));
-        self.switch_to_new(&started.slot)?;
+        if let Err(error) = self.switch_to_new(&started.slot) {
+            self.back_to_old_route();
+            return self.abandon(
+                started,
+                format!("the switch failed, the old version serves on: {error}"),
+            );
+        }
         if self.report.kind == Kind::Rollback {
             return self.keep_new(Outcome::Succeeded);
         }
@@ -201,6 +218,18 @@ impl Run<'_, '_> {
         Ok(())
     }
 
+    /// After a failed switch: the state and (as far as it can be told)
+    /// the router back on the old colour.
+    fn back_to_old_route(&mut self) {
+        self.session.state.live = self.old.as_ref().map(|(colour, _)| *colour);
+        if let Some((colour, slot)) = &self.old {
+            let _ = self.session.router.reassert(Route {
+                colour: *colour,
+                port: slot.port,
+            });
+        }
+    }
+
     fn switch_to_new(&mut self, slot: &Slot) -> Result<(), DeployError> {
         // Recorded as switched before it is: killed in between, the next
         // command routes to the new colour, which is healthy.
@@ -244,7 +273,7 @@ impl Run<'_, '_> {
                 None
             },
         };
-        let result = watch::watch(
+        let mut result = watch::watch(
             &spec.watch,
             self.session.router.as_mut(),
             self.colour,
@@ -252,6 +281,13 @@ impl Run<'_, '_> {
             &at_switch,
             probes,
         )?;
+        if result.verdict == Verdict::Healthy && check.as_ref().is_some_and(|c| c.passed == 0) {
+            // A check that never finished within the window voted for
+            // nothing: no silent pass.
+            result.verdict = Verdict::Inconclusive(
+                "the check command did not finish once within the watch".to_owned(),
+            );
+        }
         drop(check);
         self.report.watch = Some(figures(&result));
         match result.verdict {
@@ -310,13 +346,9 @@ impl Run<'_, '_> {
     ) -> Result<(), DeployError> {
         self.say(&format!("{reason}: rolling back"));
         self.report.reason = Some(reason);
-        let Some((old_colour, old_slot)) = self.old.clone() else {
-            // Nothing to go back to: the new version keeps serving.
-            self.report.outcome = Outcome::Failed;
-            self.session.state.deploying = None;
-            self.save()?;
-            self.say("nothing to roll back to: this was the first version; it keeps serving");
-            return Ok(());
+        let Some((old_colour, old_slot)) = self.old.clone().filter(|(_, slot)| self.answers(slot))
+        else {
+            return self.keep_breached();
         };
         self.session.state.live = Some(old_colour);
         self.session.state.deploying = None;
@@ -347,6 +379,38 @@ impl Run<'_, '_> {
         self.report.outcome = Outcome::RolledBack;
         Ok(())
     }
+
+    /// Whether the old colour can take the traffic back: running, and
+    /// answering its health path.
+    fn answers(&self, slot: &Slot) -> bool {
+        let spec = self.cx.spec;
+        let running = spec.stop.is_some() || slot.process.is_none_or(|p| p.alive());
+        running
+            && health::probe(slot.port, &spec.health, spec.timeouts.health_check) == Probe::Healthy
+    }
+
+    /// A breach with nothing healthy to go back to: the new version keeps
+    /// serving, and the deploy says so (exit 1).
+    fn keep_breached(&mut self) -> Result<(), DeployError> {
+        let why = match &self.old {
+            None => "nothing to roll back to (this was the first version)",
+            Some(_) => "the old version does not answer its health check",
+        };
+        self.say(&format!("{why}: the new version keeps serving"));
+        if let Some(reason) = &mut self.report.reason {
+            reason.push_str(&format!("; {why}, so the new version keeps serving"));
+        }
+        if let Some((old_colour, old_slot)) = self.old.clone() {
+            colours::stop(self.cx.spec, old_colour, &old_slot, None);
+            self.session.state.set_slot(old_colour, None);
+        }
+        let keep = self.cx.spec.keep;
+        self.session.state.remember(&self.report.version, keep);
+        self.session.state.deploying = None;
+        self.save()?;
+        self.report.outcome = Outcome::Breached;
+        Ok(())
+    }
 }
 
 fn figures(result: &WatchResult) -> WatchFigures {
@@ -375,13 +439,16 @@ fn recent_ports(state: &AppState) -> Vec<u16> {
 }
 
 /// The app's `check` command, run again a second after each success
-/// while the watch lasts.
+/// while the watch lasts; each run may take as long as a health check's
+/// deploy timeout, and one that takes longer fails.
 struct CheckLoop<'a> {
     command: &'a str,
     spec: &'a AppSpec,
     env: std::collections::BTreeMap<String, String>,
-    running: Option<Child>,
+    running: Option<shell::Running>,
     next_start: Instant,
+    /// Runs that finished and passed: none by the end is no vote at all.
+    passed: u32,
 }
 
 impl<'a> CheckLoop<'a> {
@@ -396,33 +463,32 @@ impl<'a> CheckLoop<'a> {
             env,
             running: None,
             next_start: Instant::now(),
+            passed: 0,
         }
     }
 
     /// `Some(Err)` once a run failed; `None` while there is no news.
     fn poll(&mut self) -> Option<Result<(), String>> {
-        let Some(child) = &mut self.running else {
+        let Some(running) = &mut self.running else {
             if Instant::now() >= self.next_start {
-                match shell::start(self.command, &self.spec.dir, &self.env) {
-                    Ok(child) => self.running = Some(child),
-                    Err(e) => return Some(Err(format!("cannot start it: {e}"))),
+                match shell::spawn(
+                    self.command,
+                    &self.spec.dir,
+                    &self.env,
+                    self.spec.timeouts.deploy,
+                ) {
+                    Ok(running) => self.running = Some(running),
+                    Err(failure) => return Some(Err(failure.detail)),
                 }
             }
             return None;
         };
-        if !matches!(child.try_wait(), Ok(Some(_))) {
-            return None;
-        }
-        let child = self.running.take()?;
+        let result = running.poll()?;
+        self.running = None;
         self.next_start = Instant::now() + std::time::Duration::from_secs(1);
-        Some(shell::finish(child, self.spec.timeouts.deploy).map_err(|f| f.detail))
-    }
-}
-
-impl Drop for CheckLoop<'_> {
-    fn drop(&mut self) {
-        if let Some(child) = self.running.take() {
-            let _ = shell::finish(child, std::time::Duration::from_millis(1));
+        if result.is_ok() {
+            self.passed += 1;
         }
+        Some(result.map_err(|f| f.detail))
     }
 }

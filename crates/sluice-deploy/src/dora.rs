@@ -12,8 +12,8 @@ use serde::Serialize;
 pub struct DeployRecord {
     pub app: String,
     pub version: String,
-    /// "succeeded", "inconclusive", "failed", "rolled-back", or
-    /// "rolled-back-by-hand" for a deploy a later `sluice rollback` undid.
+    /// "succeeded", "inconclusive", "failed", "rolled-back", "breached",
+    /// or "rolled-back-by-hand" for a deploy a later `sluice rollback` undid.
     pub outcome: String,
     pub kind: String,
     pub started_at_ms: u64,
@@ -61,7 +61,9 @@ pub fn compute(records: &[DeployRecord], since_ms: u64, until_ms: u64) -> Dora {
     let failed: Vec<&&DeployRecord> = took_traffic
         .iter()
         .copied()
-        .filter(|r| r.outcome.starts_with("rolled-back") || r.outcome == "failed")
+        .filter(|r| {
+            r.outcome.starts_with("rolled-back") || r.outcome == "failed" || r.outcome == "breached"
+        })
         .collect();
     let mut lead_times: Vec<u64> = took_traffic
         .iter()
@@ -151,6 +153,31 @@ mod tests {
         // Lead times 2 h, 4 h and 6 h; the rolled-back change never stayed live.
         assert_eq!(dora.lead_time_median_ms, Some(4 * HOUR));
         assert_eq!(dora.time_to_restore_median_ms, Some(500));
+    }
+
+    #[test]
+    fn a_change_undone_by_hand_or_kept_after_a_breach_is_a_failed_change_with_its_lead_time() {
+        let mut by_hand = record("rolled-back-by-hand", DAY, &[DAY - HOUR + 1000]);
+        by_hand.restored_at_ms = Some(DAY + 1000 + 30 * 60_000);
+        let breached = record("breached", 2 * DAY, &[2 * DAY - 3 * HOUR + 1000]);
+        let mut rollback = record("succeeded", DAY + HOUR, &[]);
+        rollback.kind = "rollback".into();
+        let dora = compute(&[by_hand, breached, rollback], 0, 7 * DAY);
+        assert_eq!(
+            dora.deployments, 2,
+            "the rollback is not a deployment of a change"
+        );
+        assert_eq!(dora.failed_changes, 2);
+        assert_eq!(
+            dora.lead_time_median_ms,
+            Some(HOUR),
+            "both were live: lead times 1 h and 3 h"
+        );
+        assert_eq!(
+            dora.time_to_restore_median_ms,
+            Some(30 * 60_000),
+            "only the one restored"
+        );
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! The processes a deploy leaves behind it: colours and the proxy.
 //!
 //! They must outlive the command (or the workflow step) that started them,
-//! so each starts in a session of its own (`setsid`), with the executor's
-//! tracking variable removed: a run's watcher kills what carries its
-//! tracking id or shares its sessions, and a deployed app belongs to the
-//! deploy state, not to the run that shipped it. A pid alone is no
+//! so each starts in a session of its own (`setsid`) with a clean
+//! environment (`KEPT_VARIABLES`): a run's watcher kills what carries its
+//! tracking id or shares its sessions, a deployed app belongs to the
+//! deploy state, not to the run that shipped it, and it must not keep the
+//! job's secrets. A pid alone is no
 //! identity (pids are reused), so each is kept with its start time.
 
 use std::collections::BTreeMap;
@@ -14,12 +15,21 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, kill, killpg};
+use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 
-/// The variable `sluice-exec` marks a run's processes with.
-const TRACKING_VAR: &str = "SLUICE_TRACKING_ID";
+/// What a deployed process keeps of the environment of the command that
+/// started it: what programs need to run, nothing of the job. A step's
+/// environment holds its secrets, tokens and run directories, and a
+/// process that outlives the job would keep them readable in
+/// /proc/PID/environ. The app's own `env` is given on top.
+const KEPT_VARIABLES: &[&str] = &["PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "TZ"];
+
+fn kept_environment() -> impl Iterator<Item = (String, String)> {
+    std::env::vars()
+        .filter(|(name, _)| KEPT_VARIABLES.contains(&name.as_str()) || name.starts_with("LC_"))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcessId {
@@ -60,33 +70,46 @@ impl ProcessId {
     }
 
     /// SIGTERM to its process group (the session it leads), then SIGKILL
-    /// after `grace`. Returns once it is gone.
+    /// after `grace`. Returns once the group is empty. The whole group,
+    /// even when its leader is gone: `sh -c "npm start"` leaves the
+    /// server a child of a shell that may exit first.
     pub fn stop(&self, grace: Duration) {
-        if !self.alive() {
+        if !self.alive() && !self.group_alive() {
             return;
         }
         let group = Pid::from_raw(self.pid as i32);
         let _ = killpg(group, Signal::SIGTERM);
-        let _ = kill(group, Signal::SIGTERM);
         let deadline = Instant::now() + grace;
-        while self.alive() && Instant::now() < deadline {
+        while self.group_alive() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(20));
         }
-        if self.alive() {
-            let _ = killpg(group, Signal::SIGKILL);
-            let _ = kill(group, Signal::SIGKILL);
-            while self.alive() {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-        } else {
-            // The leader is gone; what it left in its group goes too.
-            let _ = killpg(group, Signal::SIGKILL);
+        let _ = killpg(group, Signal::SIGKILL);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while self.group_alive() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
         }
+    }
+
+    /// Whether any process is still in the group this one leads (a group
+    /// id is not reused while the group has members). Zombies count as
+    /// gone: they hold no port and no file.
+    fn group_alive(&self) -> bool {
+        if killpg(Pid::from_raw(self.pid as i32), None).is_err() {
+            return false;
+        }
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return true;
+        };
+        entries
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .filter_map(stat)
+            .any(|s| s.group == self.pid && s.state != 'Z')
     }
 }
 
 struct Stat {
     state: char,
+    group: u32,
     start_ticks: u64,
 }
 
@@ -98,6 +121,7 @@ fn stat(pid: u32) -> Option<Stat> {
     let fields: Vec<&str> = rest.split_whitespace().collect();
     Some(Stat {
         state: fields.first()?.chars().next()?,
+        group: fields.get(2)?.parse().ok()?,
         start_ticks: fields.get(19)?.parse().ok()?,
     })
 }
@@ -121,7 +145,8 @@ pub fn spawn_detached(launch: &Launch<'_>) -> std::io::Result<Child> {
         .arg(launch.program)
         .args(launch.args)
         .current_dir(launch.dir)
-        .env_remove(TRACKING_VAR)
+        .env_clear()
+        .envs(kept_environment())
         .envs(launch.env)
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)

@@ -17,6 +17,9 @@ pub enum Outcome {
     Failed,
     /// Took traffic, breached the watch, and the old version serves again.
     RolledBack,
+    /// Breached the watch with nothing healthy to go back to (the first
+    /// version, or an old colour that stopped answering): it keeps serving.
+    Breached,
 }
 
 impl Outcome {
@@ -26,12 +29,16 @@ impl Outcome {
             Outcome::Inconclusive => "inconclusive",
             Outcome::Failed => "failed",
             Outcome::RolledBack => "rolled-back",
+            Outcome::Breached => "breached",
         }
     }
 
     /// The new version serves users.
     pub fn is_live(self) -> bool {
-        matches!(self, Outcome::Succeeded | Outcome::Inconclusive)
+        matches!(
+            self,
+            Outcome::Succeeded | Outcome::Inconclusive | Outcome::Breached
+        )
     }
 }
 

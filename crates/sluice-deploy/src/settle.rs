@@ -11,7 +11,7 @@ use crate::state::AppState;
 pub(crate) fn settle(
     cx: &Context<'_>,
     state: &mut AppState,
-    _router: &mut dyn Router,
+    router: &mut dyn Router,
 ) -> Result<Vec<String>, DeployError> {
     let mut settled = Vec::new();
     if let Some(interrupted) = state.deploying.take() {
@@ -39,6 +39,9 @@ pub(crate) fn settle(
             continue;
         }
         if let Some(slot) = state.slot(colour).cloned() {
+            // It may still finish requests routed to it before the route
+            // was put right (with the router down there are none).
+            let _ = router.wait_drained(slot.port, cx.spec.timeouts.drain);
             colours::stop(cx.spec, colour, &slot, None);
             state.set_slot(colour, None);
             settled.push(format!(

@@ -37,6 +37,7 @@ pub struct AppFile {
     deploy_timeout: Option<String>,
     drain_timeout: Option<String>,
     stop_timeout: Option<String>,
+    answer_timeout: Option<String>,
     keep: Option<usize>,
     router: Option<String>,
     #[serde(default)]
@@ -106,6 +107,9 @@ pub struct Timeouts {
     pub drain: Duration,
     /// From asking a colour to stop to killing it.
     pub stop: Duration,
+    /// How long the proxy lets a colour take to begin an answer (504
+    /// after), fixed when the proxy starts.
+    pub answer: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -167,14 +171,25 @@ impl AppSpec {
         if file.start.trim().is_empty() {
             return Err(bad("start", &file.start, "a command that starts the app"));
         }
-        if !file.health.starts_with('/') {
-            return Err(bad("health", &file.health, "an HTTP path starting with /"));
+        let path_like = file.health.starts_with('/')
+            && file.health.len() <= 2048
+            && file.health.bytes().all(|b| b.is_ascii_graphic());
+        if !path_like {
+            return Err(bad(
+                "health",
+                &file.health,
+                "an HTTP path starting with /, without spaces",
+            ));
         }
         let duration = |key: &'static str, text: &Option<String>, default: Duration| match text {
             None => Ok(default),
             Some(text) => match sluice_workflow::parse_duration(text) {
-                Some(d) if !d.is_zero() => Ok(d),
-                _ => Err(bad(key, text, "a duration like 500ms, 30s or 2m")),
+                Some(d) if !d.is_zero() && d <= LONGEST => Ok(d),
+                _ => Err(bad(
+                    key,
+                    text,
+                    "a duration like 500ms, 30s or 2m, at most 7 days",
+                )),
             },
         };
         let timeouts = Timeouts {
@@ -199,6 +214,11 @@ impl AppSpec {
                 Duration::from_secs(30),
             )?,
             stop: duration("stop-timeout", &file.stop_timeout, Duration::from_secs(10))?,
+            answer: duration(
+                "answer-timeout",
+                &file.answer_timeout,
+                Duration::from_secs(60),
+            )?,
         };
         let watch = &file.watch;
         if let Some(rate) = watch.max_error_rate
@@ -239,7 +259,24 @@ impl AppSpec {
                 RouterSpec::Builtin
             }
             Some("nginx") => match &file.nginx {
-                Some(nginx) => RouterSpec::Nginx(nginx_spec(name, nginx, root)),
+                Some(nginx) => {
+                    let spec = nginx_spec(name, nginx, root);
+                    let upstream_ok = !spec.upstream_name.is_empty()
+                        && spec.upstream_name.len() <= 64
+                        && spec
+                            .upstream_name
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+                    if !upstream_ok {
+                        // It is written into nginx's configuration.
+                        return Err(bad(
+                            "nginx.upstream-name",
+                            &spec.upstream_name,
+                            "letters, digits and _",
+                        ));
+                    }
+                    RouterSpec::Nginx(spec)
+                }
                 None => {
                     return Err(bad(
                         "router",
@@ -275,6 +312,9 @@ impl AppSpec {
         })
     }
 }
+
+/// Longer than any deploy should wait; keeps deadlines computable.
+const LONGEST: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
 fn nginx_spec(app: &str, file: &NginxFile, root: &Path) -> NginxSpec {
     NginxSpec {

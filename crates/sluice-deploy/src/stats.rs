@@ -30,6 +30,10 @@ pub fn bucket_upper_edge(index: usize) -> Duration {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Traffic {
+    /// Requests that began (answered or not yet).
+    #[serde(default)]
+    pub started: u64,
+    /// Requests answered (or given up on).
     pub requests: u64,
     /// Answers with a 5xx status from the app.
     pub server_errors: u64,
@@ -63,11 +67,17 @@ impl Traffic {
             .map(|i| self.latency[i].saturating_sub(earlier.latency.get(i).copied().unwrap_or(0)))
             .collect();
         Traffic {
+            started: self.started.saturating_sub(earlier.started),
             requests: self.requests - earlier.requests,
             server_errors: self.server_errors.saturating_sub(earlier.server_errors),
             unreachable: self.unreachable.saturating_sub(earlier.unreachable),
             latency,
         }
+    }
+
+    /// Requests begun and not answered yet.
+    pub fn unanswered(&self) -> u64 {
+        self.started.saturating_sub(self.requests)
     }
 
     pub fn errors(&self) -> u64 {

@@ -59,6 +59,21 @@ pub fn watch(
             });
         }
         if Instant::now() >= deadline {
+            // A request the new version never answered within the window
+            // is a failed one (a hung version would otherwise pass).
+            let unanswered = window.unanswered();
+            let mut judged = window.clone();
+            judged.requests += unanswered;
+            judged.unreachable += unanswered;
+            if let Some(reason) = judge(spec, &judged) {
+                return Ok(WatchResult {
+                    verdict: Verdict::Breach(format!(
+                        "{reason}; {unanswered} of them unanswered when the watch ended"
+                    )),
+                    window: judged,
+                    breached_at: Some(Instant::now()),
+                });
+            }
             let verdict = if window.requests < spec.min_requests {
                 Verdict::Inconclusive(format!(
                     "{} requests in {:?}, fewer than the {} the watch needs to judge",

@@ -131,8 +131,8 @@ impl History {
             db.conn()
                 .query_row(
                     "SELECT commit_sha FROM app_deploys
-                     WHERE app = ?1 AND commit_sha IS NOT NULL
-                       AND outcome IN ('succeeded', 'inconclusive')
+                     WHERE app = ?1 AND commit_sha IS NOT NULL AND kind = 'deploy'
+                       AND outcome IN ('succeeded', 'inconclusive', 'breached', 'rolled-back-by-hand')
                      ORDER BY started_at DESC, id DESC LIMIT 1",
                     params![app],
                     |row| row.get(0),
@@ -156,7 +156,7 @@ impl History {
                     "UPDATE app_deploys SET outcome = 'rolled-back-by-hand', restored_at = ?3
                      WHERE id = (SELECT id FROM app_deploys
                                  WHERE app = ?1 AND version = ?2 AND kind = 'deploy'
-                                   AND outcome IN ('succeeded', 'inconclusive')
+                                   AND outcome IN ('succeeded', 'inconclusive', 'breached')
                                  ORDER BY started_at DESC, id DESC LIMIT 1)",
                     params![app, version, to_sql_u64(restored_at)],
                 )

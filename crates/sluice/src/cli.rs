@@ -93,6 +93,8 @@ pub enum Command {
         listen: std::net::SocketAddr,
         #[arg(long)]
         dir: PathBuf,
+        #[arg(long, default_value_t = 60_000)]
+        answer_timeout_ms: u64,
     },
     /// Internal: the watcher that stops a run's processes if Sluice dies.
     #[command(name = "__reap", hide = true)]

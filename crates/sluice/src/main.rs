@@ -90,7 +90,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Rollback(args) => commands::deploy::rollback(&cwd, args),
         Command::Deploys(args) => commands::deploys::deploys(&cwd, args),
         Command::Dora(args) => commands::deploys::dora(&cwd, args),
-        Command::Proxy { listen, dir } => commands::deploy::proxy(*listen, dir),
+        Command::Proxy {
+            listen,
+            dir,
+            answer_timeout_ms,
+        } => commands::deploy::proxy(*listen, dir, *answer_timeout_ms),
         Command::Reap { prefix, scratch } => {
             sluice_exec::reaper::run_reaper(prefix, scratch.as_deref());
             Ok(ExitStatus::Success)

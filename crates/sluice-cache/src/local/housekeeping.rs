@@ -129,11 +129,11 @@ impl LocalBackend {
                 Err(source) => return Err(CacheError::io("remove staging file", path, source)),
             }
         }
-        Ok(removed)
+        Ok(removed + self.remove_incomplete_packs(older_than)?)
     }
 
     pub(super) fn remove_everything(&self) -> Result<(), CacheError> {
-        for dir in [&self.blobs, &self.entries, &self.staging] {
+        for dir in [&self.blobs, &self.entries, &self.staging, &self.packs] {
             match fs::remove_dir_all(dir) {
                 Err(error) if error.kind() != io::ErrorKind::NotFound => {
                     return Err(CacheError::io("remove", dir.clone(), error));

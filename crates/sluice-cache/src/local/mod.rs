@@ -5,6 +5,7 @@
 //! <cache dir>/v1/
 //!   lock                      flock(2)ed: shared to save/restore, exclusive to prune/clear
 //!   blobs/ab/cdef…            file contents, named by BLAKE3 (2 + 62 hex digits)
+//!   packs/<name>.pack|.idx    small files' contents, many to a pack (see packs.rs)
 //!   entries/<kind>/<hex>.json entry records; <hex> is the BLAKE3 of the entry's id
 //!   tmp/                      staging: every write is a file here, then a rename or link
 //!   last-prune.json           when the last prune ran and the bytes it left
@@ -20,6 +21,7 @@
 mod blobs;
 mod entries;
 mod housekeeping;
+mod packs;
 
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
@@ -30,6 +32,7 @@ use crate::backend::{
 };
 use crate::digest::Digest;
 use crate::error::CacheError;
+use crate::pack_batch::PackBatch;
 
 /// The layout version; a different layout goes in a different directory,
 /// so two Sluice versions sharing a cache directory never misread each
@@ -44,7 +47,9 @@ pub struct LocalBackend {
     blobs: PathBuf,
     entries: PathBuf,
     staging: PathBuf,
+    packs: PathBuf,
     lock_file: PathBuf,
+    pack_table: packs::SharedPackTable,
 }
 
 impl LocalBackend {
@@ -55,11 +60,18 @@ impl LocalBackend {
             blobs: root.join("blobs"),
             entries: root.join("entries"),
             staging: root.join("tmp"),
+            packs: root.join("packs"),
             lock_file: root.join("lock"),
+            pack_table: Default::default(),
             root,
         };
         create_private_dir(cache_dir)?;
-        for dir in [&backend.blobs, &backend.entries, &backend.staging] {
+        for dir in [
+            &backend.blobs,
+            &backend.entries,
+            &backend.staging,
+            &backend.packs,
+        ] {
             create_dir_all(dir)?;
         }
         backend.open_lock_file()?;
@@ -130,31 +142,73 @@ pub(crate) fn create_dir_all(dir: &Path) -> Result<(), CacheError> {
 
 impl Backend for LocalBackend {
     fn has_blob(&self, digest: &Digest) -> Result<bool, CacheError> {
-        self.has_blob_file(digest)
+        Ok(self.has_blob_file(digest)? || self.has_packed_blob(digest)?)
     }
 
     fn put_blob(&self, digest: &Digest, contents: &[u8]) -> Result<bool, CacheError> {
+        if self.has_packed_blob(digest)? {
+            return Ok(false);
+        }
         self.put_blob_bytes(digest, contents)
     }
 
     fn put_blob_from_file(&self, digest: &Digest, source: &Path) -> Result<bool, CacheError> {
+        if self.has_packed_blob(digest)? {
+            return Ok(false);
+        }
         self.put_blob_copy(digest, source)
     }
 
+    fn put_blob_in_batch(
+        &self,
+        batch: &PackBatch,
+        digest: &Digest,
+        contents: &[u8],
+    ) -> Result<bool, CacheError> {
+        self.put_blob_packed(batch, digest, contents)
+    }
+
+    fn finish_batch(&self, batch: PackBatch) -> Result<(), CacheError> {
+        self.finish_pack_batch(batch)
+    }
+
     fn open_blob(&self, digest: &Digest) -> Result<BlobReader, CacheError> {
-        self.open_blob_file(digest)
+        match self.open_blob_file(digest) {
+            Err(CacheError::Missing { .. }) => self
+                .open_packed_blob(digest)?
+                .ok_or(CacheError::Missing { digest: *digest }),
+            other => other,
+        }
     }
 
     fn touch_blob(&self, digest: &Digest) -> Result<(), CacheError> {
-        self.touch_blob_file(digest)
+        match self.touch_blob_file(digest) {
+            Err(CacheError::Missing { .. }) if self.touch_packed_blob(digest)? => Ok(()),
+            other => other,
+        }
     }
 
     fn delete_blob(&self, digest: &Digest) -> Result<(), CacheError> {
-        self.delete_blob_file(digest)
+        self.delete_blobs(std::slice::from_ref(digest))
+    }
+
+    fn delete_blobs(&self, digests: &[Digest]) -> Result<(), CacheError> {
+        for digest in digests {
+            self.delete_blob_file(digest)?;
+        }
+        self.delete_packed_blobs(digests)
     }
 
     fn list_blobs(&self) -> Result<Vec<BlobInfo>, CacheError> {
-        self.list_blob_files()
+        let mut blobs = self.list_blob_files()?;
+        let loose: std::collections::HashSet<Digest> = blobs.iter().map(|b| b.digest).collect();
+        blobs.extend(
+            self.list_packed_blobs()?
+                .into_iter()
+                .filter(|b| !loose.contains(&b.digest)),
+        );
+        blobs.sort_unstable_by_key(|blob| blob.digest);
+        Ok(blobs)
     }
 
     fn put_entry_if_absent(

@@ -3,6 +3,7 @@
 mod blobs;
 mod entries;
 mod maintenance;
+mod packs;
 mod processes;
 mod support;
 mod trees;

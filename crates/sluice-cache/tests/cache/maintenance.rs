@@ -124,7 +124,7 @@ fn prune_evicts_least_recently_used_entries_until_under_max_bytes() {
 #[test]
 fn unreferenced_blobs_are_swept_after_the_grace_period_referenced_ones_stay() {
     let scratch = Scratch::new();
-    let graceful = scratch.cache();
+    let graceful = scratch.loose_cache();
     let loose = graceful.put_bytes(b"nobody refers to me").unwrap();
     let tree = scratch.path("tree");
     write(&tree, "kept.txt", b"kept by a fresh manifest");
@@ -245,7 +245,7 @@ fn maybe_prune_runs_when_due_and_never_waits() {
 #[test]
 fn verify_removes_corrupt_blobs_and_reports_the_entries_left_dangling() {
     let scratch = Scratch::new();
-    let cache = scratch.cache();
+    let cache = scratch.loose_cache();
     let broken = saved_tree(&scratch, &cache, "broken", 1, 3000);
     let sound = saved_tree(&scratch, &cache, "sound", 2, 3000);
     let plain = cache.put_bytes(b"a plain blob").unwrap();

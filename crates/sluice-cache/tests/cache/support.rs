@@ -42,6 +42,12 @@ impl Scratch {
         Cache::open(config).expect("open cache")
     }
 
+    /// A cache that keeps every blob a file of its own, for tests that
+    /// damage or age blob files (packs/ has its own tests).
+    pub fn loose_cache(&self) -> Cache {
+        self.cache_with(|config| config.pack_small_blobs = false)
+    }
+
     pub fn local(&self) -> LocalBackend {
         LocalBackend::open(&self.path("cache")).expect("open backend")
     }

@@ -247,7 +247,7 @@ fn several_roots_restore_into_their_own_directories() {
 #[test]
 fn a_corrupt_blob_fails_the_restore_and_is_never_served_again() {
     let scratch = Scratch::new();
-    let cache = scratch.cache();
+    let cache = scratch.loose_cache();
     let tree = scratch.path("tree");
     write(&tree, "good.txt", b"good");
     write(&tree, "bad.txt", b"this one will rot");
@@ -284,7 +284,7 @@ fn a_corrupt_blob_fails_the_restore_and_is_never_served_again() {
 #[test]
 fn a_missing_blob_fails_the_restore() {
     let scratch = Scratch::new();
-    let cache = scratch.cache();
+    let cache = scratch.loose_cache();
     let tree = scratch.path("tree");
     write(&tree, "a.txt", b"a");
     let capture = cache.capture(&everything(&tree)).unwrap();

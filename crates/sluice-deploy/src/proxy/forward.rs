@@ -29,6 +29,9 @@ pub(crate) struct Connection {
     pub pool: Upstream,
     pub affinity: Affinity,
     pub peer: SocketAddr,
+    /// How long a colour may take to begin its answer: a hung version
+    /// answers 504 (and the watch counts it) instead of holding clients.
+    pub answer_timeout: std::time::Duration,
 }
 
 pub(crate) async fn handle(
@@ -44,14 +47,28 @@ pub(crate) async fn handle(
         ));
     };
     let started = Instant::now();
-    let answer = if is_upgrade(&request) {
-        upgrade(route.clone(), peer, request).await
-    } else {
-        forward(&connection, &route, peer, request).await
+    table.begin(route.colour);
+    let sent = async {
+        if is_upgrade(&request) {
+            upgrade(route.clone(), peer, request).await
+        } else {
+            forward(&connection, &route, peer, request).await
+        }
     };
-    let status = answer.as_ref().ok().map(|r| r.status().as_u16());
+    let answer = match tokio::time::timeout(connection.answer_timeout, sent).await {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(Failed)) => plain(StatusCode::BAD_GATEWAY, "the app did not answer\n"),
+        Err(_) => plain(
+            StatusCode::GATEWAY_TIMEOUT,
+            "the app did not answer in time\n",
+        ),
+    };
+    let status = match answer.status() {
+        StatusCode::BAD_GATEWAY if answer.headers().contains_key(FROM_PROXY) => None,
+        status => Some(status.as_u16()),
+    };
     table.record(route.colour, status, started.elapsed());
-    Ok(answer.unwrap_or_else(|_| plain(StatusCode::BAD_GATEWAY, "the app did not answer\n")))
+    Ok(answer)
 }
 
 async fn forward(
@@ -64,7 +81,7 @@ async fn forward(
     let target = if multiplexed {
         Addressing::Pool(route.port)
     } else {
-        Addressing::Connection
+        Addressing::Connection(route.port)
     };
     let request = to_upstream(request, target, peer, false)?;
     let response = if multiplexed {
@@ -90,7 +107,7 @@ async fn upgrade(
     mut request: Request<Incoming>,
 ) -> Result<Response<ProxyBody>, Failed> {
     let client_side = hyper::upgrade::on(&mut request);
-    let request = to_upstream(request, Addressing::Connection, peer, true)?;
+    let request = to_upstream(request, Addressing::Connection(route.port), peer, true)?;
     let stream = tokio::net::TcpStream::connect(("127.0.0.1", route.port))
         .await
         .map_err(|_| Failed)?;
@@ -101,8 +118,9 @@ async fn upgrade(
     let mut response = sender.send_request(request).await.map_err(|_| Failed)?;
     if response.status() == StatusCode::SWITCHING_PROTOCOLS {
         let colour_side = hyper::upgrade::on(&mut response);
+        let held = route.clone();
         tokio::spawn(async move {
-            let _held = route;
+            let _held = held;
             if let (Ok(client), Ok(colour)) = (client_side.await, colour_side.await) {
                 let mut client = TokioIo::new(client);
                 let mut colour = TokioIo::new(colour);
@@ -110,21 +128,53 @@ async fn upgrade(
             }
         });
     }
-    let (parts, body) = response.into_parts();
+    let (mut parts, body) = response.into_parts();
+    if parts.status != StatusCode::SWITCHING_PROTOCOLS {
+        // Refused: an ordinary answer, handled as `forward` does.
+        strip_hop_by_hop(&mut parts.headers, false);
+        let body = TrackedBody::new(body, route).boxed();
+        return Ok(Response::from_parts(parts, body));
+    }
     Ok(Response::from_parts(parts, body.boxed()))
 }
 
 #[derive(Debug)]
 struct Failed;
 
+/// Marks the proxy's own 502s, to tell them from an app's.
+const FROM_PROXY: HeaderName = HeaderName::from_static("x-sluice-proxy");
+
+fn target_port(addressing: Addressing) -> u16 {
+    match addressing {
+        Addressing::Pool(port) | Addressing::Connection(port) => port,
+    }
+}
+
+/// HTTP/2 may split `cookie` into several fields; HTTP/1.1 servers read
+/// one, joined with "; " (RFC 9113 §8.2.3).
+fn join_cookies(headers: &mut HeaderMap) {
+    let values: Vec<&[u8]> = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .map(|v| v.as_bytes())
+        .collect();
+    if values.len() < 2 {
+        return;
+    }
+    let joined = values.join(&b"; "[..]);
+    if let Ok(value) = HeaderValue::from_bytes(&joined) {
+        headers.insert(header::COOKIE, value);
+    }
+}
+
 /// Where a request goes, and how it names its target there.
 #[derive(Clone, Copy)]
 enum Addressing {
     /// Through the pool: the absolute form tells the pool where to go.
     Pool(u16),
-    /// Over a connection already made to the colour: the origin form
-    /// (`/path?query`), as a server expects.
-    Connection,
+    /// Over a connection already made to the colour (at this port): the
+    /// origin form (`/path?query`), as a server expects.
+    Connection(u16),
 }
 
 fn to_upstream(
@@ -134,13 +184,19 @@ fn to_upstream(
     keep_upgrade: bool,
 ) -> Result<Request<Incoming>, Failed> {
     let (mut parts, body) = request.into_parts();
-    // HTTP/2 carries the host in the URI's authority, not a header.
-    let host = parts.headers.get(header::HOST).cloned().or_else(|| {
-        parts
-            .uri
-            .authority()
-            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
-    });
+    // HTTP/2 carries the host in the URI's authority, and so does an
+    // absolute-form request, which then wins over a Host header (RFC
+    // 9112 §3.2.2); an HTTP/1.0 request may carry none, and HTTP/1.1
+    // requires one.
+    let host = parts
+        .uri
+        .authority()
+        .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+        .or_else(|| parts.headers.get(header::HOST).cloned())
+        .or_else(|| HeaderValue::from_str(&format!("127.0.0.1:{}", target_port(target))).ok());
+    if parts.version == Version::HTTP_2 {
+        join_cookies(&mut parts.headers);
+    }
     let origin_form = parts.uri.scheme().is_none() && parts.uri.authority().is_none();
     match target {
         Addressing::Pool(port) => {
@@ -149,8 +205,8 @@ fn to_upstream(
                 .parse()
                 .map_err(|_| Failed)?;
         }
-        Addressing::Connection if origin_form => {}
-        Addressing::Connection => {
+        Addressing::Connection(_) if origin_form => {}
+        Addressing::Connection(_) => {
             let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
             parts.uri = path.parse().map_err(|_| Failed)?;
         }
@@ -230,6 +286,14 @@ fn is_upgrade(request: &Request<Incoming>) -> bool {
 }
 
 fn plain(status: StatusCode, text: &'static str) -> Response<ProxyBody> {
+    let mut response = plain_answer(status, text);
+    response
+        .headers_mut()
+        .insert(FROM_PROXY, HeaderValue::from_static("1"));
+    response
+}
+
+fn plain_answer(status: StatusCode, text: &'static str) -> Response<ProxyBody> {
     let body = Full::new(Bytes::from_static(text.as_bytes()))
         .map_err(|never| match never {})
         .boxed();

@@ -29,16 +29,21 @@ use crate::state::AppDir;
 use table::Table;
 
 /// Serves `listen` until asked to shut down. Blocks.
-pub fn run(dir: &AppDir, listen: SocketAddr) -> Result<(), DeployError> {
+/// `answer_timeout`: how long a colour may take to begin an answer.
+pub fn run(dir: &AppDir, listen: SocketAddr, answer_timeout: Duration) -> Result<(), DeployError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| DeployError::io("start the proxy's runtime for", &dir.dir, e))?;
-    runtime.block_on(serve(dir, listen))
+    runtime.block_on(serve(dir, listen, answer_timeout))
 }
 
-async fn serve(dir: &AppDir, listen: SocketAddr) -> Result<(), DeployError> {
+async fn serve(
+    dir: &AppDir,
+    listen: SocketAddr,
+    answer_timeout: Duration,
+) -> Result<(), DeployError> {
     let table = Arc::new(Table::default());
     if let Some(route) = dir.read_route()? {
         table.switch(route.colour, route.port);
@@ -57,9 +62,13 @@ async fn serve(dir: &AppDir, listen: SocketAddr) -> Result<(), DeployError> {
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, peer)) = accepted else { continue };
+                let Ok((stream, peer)) = accepted else {
+                    // Out of descriptors, say: wait rather than spin.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
                 let _ = stream.set_nodelay(true);
-                tokio::spawn(connection(stream, peer, table.clone(), client.clone()));
+                tokio::spawn(connection(stream, peer, table.clone(), client.clone(), answer_timeout));
             }
             _ = stop_rx.changed() => break,
         }
@@ -75,12 +84,14 @@ async fn connection(
     peer: SocketAddr,
     table: Arc<Table>,
     pool: forward::Upstream,
+    answer_timeout: Duration,
 ) {
     let shared = Arc::new(forward::Connection {
         table,
         pool,
         affinity: affinity::Affinity::default(),
         peer,
+        answer_timeout,
     });
     let service = service_fn(move |request| forward::handle(shared.clone(), request));
     let builder = auto::Builder::new(TokioExecutor::new());

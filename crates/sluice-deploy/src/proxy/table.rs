@@ -53,8 +53,10 @@ impl Table {
     /// How many requests and connections still use `port`, the current
     /// route's own reference not counted.
     pub fn in_flight(&self, port: u16) -> u64 {
-        let current = self.current();
+        // Under the lock `switch` takes too, so `current` cannot change
+        // between reading it and counting.
         let issued = self.issued.lock().unwrap_or_else(|e| e.into_inner());
+        let current = self.current();
         issued
             .iter()
             .filter_map(Weak::upgrade)
@@ -63,8 +65,7 @@ impl Table {
                 // Minus the upgrade just taken, and the table's own.
                 let held = Arc::strong_count(&target) as u64 - 1;
                 let by_table = current.as_ref().is_some_and(|c| Arc::ptr_eq(c, &target));
-                let by_us = u64::from(by_table);
-                held - by_us - by_us
+                held.saturating_sub(2 * u64::from(by_table))
             })
             .sum()
     }
@@ -73,6 +74,11 @@ impl Table {
     pub fn drained(&self, port: u16) -> bool {
         let routed_here = self.current().is_some_and(|c| c.port == port);
         !routed_here && self.in_flight(port) == 0
+    }
+
+    pub fn begin(&self, colour: Colour) {
+        let mut traffic = self.traffic.lock().unwrap_or_else(|e| e.into_inner());
+        traffic[slot(colour)].started += 1;
     }
 
     pub fn record(&self, colour: Colour, status: Option<u16>, latency: Duration) {

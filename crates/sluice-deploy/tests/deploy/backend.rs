@@ -1,5 +1,5 @@
 //! A colour for proxy tests: an HTTP/1.1 server on a loopback port that
-//! answers its name, keeps connections alive, refuses a target that is
+//! answers its name, keeps connections alive, hangs on `/hang`, refuses a target that is
 //! not a path (400), answers `/slow` after a
 //! second, echoes what it was told on `/headers`, and on an `Upgrade`
 //! request answers 101 and echoes bytes from then on.
@@ -78,6 +78,9 @@ fn serve(stream: TcpStream, name: &str) {
         }
         if path == "/slow" {
             std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+        if path == "/hang" {
+            std::thread::sleep(std::time::Duration::from_secs(5));
         }
         let body = if path == "/headers" {
             headers.join("\n")

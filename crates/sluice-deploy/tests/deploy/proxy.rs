@@ -19,6 +19,14 @@ struct Proxy {
 
 impl Proxy {
     fn start_with(place: tempfile::TempDir, route: Option<(Colour, u16)>) -> Proxy {
+        Proxy::start_timed(place, route, Duration::from_secs(60))
+    }
+
+    fn start_timed(
+        place: tempfile::TempDir,
+        route: Option<(Colour, u16)>,
+        answer_timeout: Duration,
+    ) -> Proxy {
         let dir = AppDir::create(place.path(), "web").unwrap();
         if let Some((colour, port)) = route {
             std::fs::write(
@@ -34,7 +42,7 @@ impl Proxy {
             .port();
         let listen: SocketAddr = ([127, 0, 0, 1], port).into();
         let served = dir.clone();
-        std::thread::spawn(move || sluice_deploy::proxy::run(&served, listen));
+        std::thread::spawn(move || sluice_deploy::proxy::run(&served, listen, answer_timeout));
         let proxy = Proxy {
             _place: place,
             dir,
@@ -277,4 +285,65 @@ fn read_until(socket: &mut TcpStream, end: &[u8]) -> String {
         }
     }
     String::from_utf8_lossy(&got).into_owned()
+}
+
+#[test]
+fn a_colour_that_hangs_is_answered_504_and_counted() {
+    let blue = Backend::start("blue");
+    let proxy = Proxy::start_timed(
+        tempfile::tempdir().unwrap(),
+        None,
+        Duration::from_millis(300),
+    );
+    proxy.route(Colour::Blue, blue.port);
+    let started = std::time::Instant::now();
+    assert_eq!(proxy.get("/hang").0, 504);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    let traffic = proxy.ask(&Request::Stats).unwrap().traffic(Colour::Blue);
+    assert_eq!(
+        (traffic.started, traffic.requests, traffic.server_errors),
+        (1, 1, 1)
+    );
+}
+
+#[test]
+fn an_http10_request_without_host_reaches_the_colour_with_one() {
+    let blue = Backend::start("blue");
+    let proxy = Proxy::start();
+    proxy.route(Colour::Blue, blue.port);
+    let mut socket = TcpStream::connect(("127.0.0.1", proxy.port)).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    socket.write_all(b"GET /headers HTTP/1.0\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    socket.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.0 200"), "{answer}");
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains(&format!("host: 127.0.0.1:{}", blue.port)),
+        "{answer}"
+    );
+}
+
+#[test]
+fn split_http2_cookies_reach_an_http1_colour_joined() {
+    let blue = Backend::start("blue");
+    let proxy = Proxy::start();
+    proxy.route(Colour::Blue, blue.port);
+    let output = Command::new("curl")
+        .args([
+            "-s",
+            "--http2-prior-knowledge",
+            "-H",
+            "Cookie: a=1",
+            "-H",
+            "Cookie: b=2",
+        ])
+        .arg(format!("http://127.0.0.1:{}/headers", proxy.port))
+        .output()
+        .unwrap();
+    let headers = String::from_utf8_lossy(&output.stdout).to_ascii_lowercase();
+    assert!(headers.contains("cookie: a=1; b=2"), "{headers}");
 }

@@ -47,6 +47,8 @@ fn launcher(dir: &AppDir, spec: &AppSpec) -> Result<ProxyLauncher> {
             spec.listen.to_string(),
             "--dir".to_owned(),
             dir.dir.display().to_string(),
+            "--answer-timeout-ms".to_owned(),
+            spec.timeouts.answer.as_millis().to_string(),
         ],
     })
 }
@@ -248,7 +250,7 @@ fn finish(report: &DeployReport, json: bool) -> Result<ExitStatus> {
     }
     Ok(match report.outcome {
         Outcome::Succeeded | Outcome::Inconclusive => ExitStatus::Success,
-        Outcome::Failed | Outcome::RolledBack => ExitStatus::Failure,
+        Outcome::Failed | Outcome::RolledBack | Outcome::Breached => ExitStatus::Failure,
     })
 }
 
@@ -284,10 +286,11 @@ fn summary(report: &DeployReport) -> String {
 }
 
 /// `sluice __proxy`: serves until told to stop through its socket.
-pub fn proxy(listen: SocketAddr, dir: &Path) -> Result<ExitStatus> {
+pub fn proxy(listen: SocketAddr, dir: &Path, answer_timeout_ms: u64) -> Result<ExitStatus> {
     let dir = AppDir {
         dir: dir.to_owned(),
     };
-    sluice_deploy::proxy::run(&dir, listen)?;
+    let answer_timeout = std::time::Duration::from_millis(answer_timeout_ms.max(1));
+    sluice_deploy::proxy::run(&dir, listen, answer_timeout)?;
     Ok(ExitStatus::Success)
 }

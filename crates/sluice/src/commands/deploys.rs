@@ -139,7 +139,9 @@ fn human(ms: u64) -> String {
 /// `90d`, `4w`, `12h` → milliseconds.
 fn parse_since(text: &str) -> Result<u64> {
     let bad = || anyhow!("--since {text:?}: a number of days, weeks or hours, like 90d, 4w or 12h");
-    let (number, unit) = text.split_at(text.len().saturating_sub(1));
+    // The unit is the last character, which need not be one byte.
+    let split = text.char_indices().last().map_or(0, |(at, _)| at);
+    let (number, unit) = text.split_at(split);
     let number: u64 = number.parse().map_err(|_| bad())?;
     let unit_ms = match unit {
         "h" => 3_600_000,
@@ -151,4 +153,28 @@ fn parse_since(text: &str) -> Result<u64> {
         .checked_mul(unit_ms)
         .filter(|ms| *ms > 0)
         .ok_or_else(bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_since;
+
+    #[test]
+    fn since_takes_hours_days_and_weeks_and_refuses_the_rest_without_panicking() {
+        assert_eq!(parse_since("12h").unwrap(), 12 * 3_600_000);
+        assert_eq!(parse_since("90d").unwrap(), 90 * 86_400_000);
+        assert_eq!(parse_since("4w").unwrap(), 28 * 86_400_000);
+        for bad in [
+            "",
+            "d",
+            "0d",
+            "9日",
+            "3µ",
+            "12",
+            "99999999999999999999w",
+            "-1d",
+        ] {
+            assert!(parse_since(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -363,12 +363,23 @@ fn lookup_only_and_fail_on_cache_miss() {
 fn a_corrupt_blob_is_a_miss_and_never_restored() {
     let repo = project();
     repo.run_json("build", &[]).0.assert_code(0);
-    // Damage every stored blob of the source file's content.
+    // Damage every stored blob of the source file's content: a blob file
+    // of its own, or its bytes within a pack of small files.
     let cache = repo.scratch().join("cache");
     let mut damaged = 0;
     for entry in walk(&cache) {
-        if std::fs::read(&entry).is_ok_and(|bytes| bytes == b"v1\n") {
+        let Ok(bytes) = std::fs::read(&entry) else {
+            continue;
+        };
+        if bytes == b"v1\n" {
             std::fs::write(&entry, b"XX\n").unwrap();
+            damaged += 1;
+        } else if entry.extension().is_some_and(|e| e == "pack")
+            && let Some(at) = bytes.windows(3).position(|w| w == b"v1\n")
+        {
+            let mut changed = bytes.clone();
+            changed[at..at + 3].copy_from_slice(b"XX\n");
+            std::fs::write(&entry, changed).unwrap();
             damaged += 1;
         }
     }

@@ -26,6 +26,8 @@ pub struct Answer {
 pub struct Tally {
     pub answers: Vec<Answer>,
     pub failures: Vec<String>,
+    /// Requests sent again because a reused connection was found closed.
+    pub resent: usize,
 }
 
 impl Tally {
@@ -64,6 +66,7 @@ impl Load {
             let tally = client.join().expect("client thread");
             all.answers.extend(tally.answers);
             all.failures.extend(tally.failures);
+            all.resent += tally.resent;
         }
         all.answers.sort_by_key(|a| a.at);
         all
@@ -91,7 +94,10 @@ fn client(port: u16, stop: &AtomicBool, pause: Duration) -> Tally {
                 tally.answers.push(answer);
                 connection = stream;
             }
-            Err(Broke::BeforeAnswer(_)) if reused => continue,
+            Err(Broke::BeforeAnswer(_)) if reused => {
+                tally.resent += 1;
+                continue;
+            }
             Err(broke) => tally.failures.push(format!("{broke:?}")),
         }
         std::thread::sleep(pause);

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fs::{self, File, Metadata, Permissions};
 use std::io;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -192,6 +192,12 @@ impl Cache {
                 {
                     return Ok(Outcome::Unchanged);
                 }
+                if existing.is_none()
+                    && let Some(bytes) =
+                        self.write_fresh(file, digest, target, fresh_dirs, buffer)?
+                {
+                    return Ok(Outcome::Written { bytes });
+                }
                 clear_directory_in_the_way(target, existing.as_ref())?;
                 let bytes = self.write_file(file, digest, target, fresh_dirs, buffer)?;
                 Ok(Outcome::Written { bytes })
@@ -206,6 +212,49 @@ impl Cache {
                 clear_directory_in_the_way(target, existing.as_ref())?;
                 create_link(link, target, fresh_dirs)?;
                 Ok(Outcome::Written { bytes: 0 })
+            }
+        }
+    }
+
+    /// Writes a file that is not there yet straight to its name (one
+    /// directory operation, not a temporary file and a rename: the disk's
+    /// cost of a fresh restore). `None` if something is there after all;
+    /// the caller then writes beside it and renames. A failed write
+    /// removes what it began.
+    fn write_fresh(
+        &self,
+        file: &FileRecord<'_>,
+        digest: &Digest,
+        target: &Path,
+        fresh_dirs: &FreshDirs,
+        buffer: &mut Vec<u8>,
+    ) -> Result<Option<u64>, CacheError> {
+        let dir = target.parent().unwrap_or(Path::new("."));
+        let create = || {
+            fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(file.mode & RESTORED_MODE_BITS)
+                .open(target)
+        };
+        let opened = match create() {
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                fresh_dirs.create(dir)?;
+                create()
+            }
+            other => other,
+        };
+        let mut handle = match opened {
+            Ok(handle) => handle,
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => return Ok(None),
+            Err(source) => return Err(CacheError::io("create", target, source)),
+        };
+        match self.fill(file, digest, &mut handle, target, buffer) {
+            Ok(written) => Ok(Some(written)),
+            Err(error) => {
+                drop(handle);
+                let _ = fs::remove_file(target);
+                Err(error)
             }
         }
     }
@@ -231,18 +280,35 @@ impl Cache {
             other => other,
         }
         .map_err(|source| CacheError::io("create a temporary file in", dir, source))?;
+        let temp_path = temp.path().to_path_buf();
+        let written = self.fill(file, digest, temp.file(), &temp_path, buffer)?;
+        temp.rename_to(target)
+            .map_err(|source| CacheError::io("replace", target, source))?;
+        Ok(written)
+    }
+
+    /// Writes the blob into `handle` (at `path`), verifying it, then the
+    /// record's permissions and, last, its time.
+    fn fill(
+        &self,
+        file: &FileRecord<'_>,
+        digest: &Digest,
+        handle: &mut File,
+        path: &Path,
+        buffer: &mut Vec<u8>,
+    ) -> Result<u64, CacheError> {
         // Empty files need no blob (which may never have been stored).
         let written = if file.size == 0 && *digest == Digest::of_empty() {
             0
         } else {
             let mut blob = self.backend.open_blob(digest)?;
-            let (copied, length) = match copy_hashing(&mut blob.reader, temp.file(), buffer) {
+            let (copied, length) = match copy_hashing(&mut blob.reader, handle, buffer) {
                 Ok(done) => done,
                 Err(CopyFailure::Read(source)) => {
                     return Err(CacheError::io("read blob", blob.location, source));
                 }
                 Err(CopyFailure::Write(source)) => {
-                    return Err(CacheError::io("write", temp.path(), source));
+                    return Err(CacheError::io("write", path, source));
                 }
             };
             if copied != *digest {
@@ -250,17 +316,14 @@ impl Cache {
             }
             length
         };
-        let temp_path = temp.path().to_path_buf();
-        let handle = temp.file();
+        // The umask may have taken bits the record has.
         handle
             .set_permissions(Permissions::from_mode(file.mode & RESTORED_MODE_BITS))
-            .map_err(|source| CacheError::io("set permissions of", &temp_path, source))?;
+            .map_err(|source| CacheError::io("set permissions of", path, source))?;
         // Last, after every write, or a write would move the time again.
         handle
             .set_modified(from_unix_ns(file.mtime_ns))
-            .map_err(|source| CacheError::io("set the time of", &temp_path, source))?;
-        temp.rename_to(target)
-            .map_err(|source| CacheError::io("replace", target, source))?;
+            .map_err(|source| CacheError::io("set the time of", path, source))?;
         Ok(written)
     }
 }

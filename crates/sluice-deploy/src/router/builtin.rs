@@ -86,9 +86,21 @@ impl Builtin {
 
 impl Router for Builtin {
     fn ensure_running(&mut self, state: &mut AppState) -> Result<(), DeployError> {
-        let running = state.proxy.is_some_and(|p| p.alive());
-        if running && self.ask(&Request::Ping).is_ok() {
-            return Ok(());
+        // Whatever answers on the app's control socket is its proxy, even
+        // one a killed command started but never wrote down: adopted, not
+        // taken for a stranger holding the address. A busy proxy gets a
+        // few tries before it is taken for dead (stopping it drops every
+        // connection it holds).
+        for attempt in 0..3 {
+            if let Ok(answer) = self.ask(&Request::Ping) {
+                if let Some(pid) = answer.pid {
+                    state.proxy = Some(ProcessId::of(pid));
+                }
+                return Ok(());
+            }
+            if attempt < 2 {
+                std::thread::sleep(Duration::from_millis(100));
+            }
         }
         if let Some(stale) = state.proxy.take() {
             stale.stop(Duration::from_secs(2));

@@ -94,6 +94,14 @@ pub fn deploy(cwd: &Path, args: &DeployArgs) -> Result<ExitStatus> {
 
 pub fn rollback(cwd: &Path, args: &RollbackArgs) -> Result<ExitStatus> {
     let app = load_app(cwd, &args.app)?;
+    let names_version = |text: &str| text.contains("SLUICE_VERSION");
+    if !names_version(&app.spec.start) && app.spec.stop.as_deref().is_none_or(|s| !names_version(s))
+    {
+        progress(&format!(
+            "note: [apps.{}] start does not use $SLUICE_VERSION: an earlier version runs the same code under its old label",
+            app.spec.name
+        ));
+    }
     let report = with_context(&app, |cx| {
         Ok(sluice_deploy::rollback(cx, args.to.as_deref())?)
     })?;

@@ -57,6 +57,7 @@ mod config;
 mod digest;
 mod entry;
 mod error;
+mod fresh_dirs;
 mod hashing;
 mod kind;
 mod local;
@@ -72,6 +73,7 @@ mod stats;
 mod temp_file;
 pub mod thread_budget;
 mod time;
+mod umask;
 mod verify;
 
 pub use backend::{

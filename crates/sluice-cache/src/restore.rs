@@ -1,17 +1,17 @@
 //! Restoring a captured tree: make each listed file match the manifest,
 //! touching only the files that differ.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fs::{self, File, Metadata, Permissions};
 use std::io;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::cache::Cache;
 use crate::digest::Digest;
 use crate::error::CacheError;
+use crate::fresh_dirs::FreshDirs;
 use crate::hashing::{CopyFailure, copy_hashing, hash_reader};
 use crate::manifest::{FileRecord, RecordContent, parse_manifest_records};
 use crate::parallel::map_parallel;
@@ -39,32 +39,6 @@ pub struct RestoreStats {
     pub bytes_written: u64,
     /// Wall-clock time taken.
     pub elapsed: Duration,
-}
-
-/// The directories this restore created. Nothing in them predates the
-/// restore, so their files need no `lstat` to find out whether they are
-/// already in place: in a restore into an empty directory that is one
-/// system call saved per file.
-#[derive(Default)]
-struct FreshDirs(Mutex<HashSet<PathBuf>>);
-
-impl FreshDirs {
-    fn contains(&self, dir: &Path) -> bool {
-        self.0
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-            .contains(dir)
-    }
-
-    fn create(&self, dir: &Path) -> Result<(), CacheError> {
-        fs::create_dir_all(dir)
-            .map_err(|source| CacheError::io("create directory", dir, source))?;
-        self.0
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-            .insert(dir.to_path_buf());
-        Ok(())
-    }
 }
 
 /// Where a restore may write.
@@ -145,6 +119,7 @@ impl Cache {
             .config
             .workers_for(targets.len(), Some(files.iter().map(|f| f.size).sum()));
         let fresh_dirs = FreshDirs::default();
+        fresh_dirs.create_missing_trees(targets.iter().map(|(file, base)| (*base, &*file.path)))?;
         let outcomes = map_parallel(&targets, workers, Vec::new, |buffer, (file, base)| {
             if confinement == Confinement::Confined {
                 check_confined(file, base)?;
@@ -249,7 +224,10 @@ impl Cache {
             Err(error) if error.kind() == io::ErrorKind::AlreadyExists => return Ok(None),
             Err(source) => return Err(CacheError::io("create", target, source)),
         };
-        match self.fill(file, digest, &mut handle, target, buffer) {
+        // Created with the record's mode: only a mask that took bits of it
+        // leaves permissions to set.
+        let mode_set = crate::umask::creates_exactly(file.mode & RESTORED_MODE_BITS);
+        match self.fill(file, digest, &mut handle, target, mode_set, buffer) {
             Ok(written) => Ok(Some(written)),
             Err(error) => {
                 drop(handle);
@@ -281,20 +259,21 @@ impl Cache {
         }
         .map_err(|source| CacheError::io("create a temporary file in", dir, source))?;
         let temp_path = temp.path().to_path_buf();
-        let written = self.fill(file, digest, temp.file(), &temp_path, buffer)?;
+        let written = self.fill(file, digest, temp.file(), &temp_path, false, buffer)?;
         temp.rename_to(target)
             .map_err(|source| CacheError::io("replace", target, source))?;
         Ok(written)
     }
 
     /// Writes the blob into `handle` (at `path`), verifying it, then the
-    /// record's permissions and, last, its time.
+    /// record's permissions (unless `mode_set`) and, last, its time.
     fn fill(
         &self,
         file: &FileRecord<'_>,
         digest: &Digest,
         handle: &mut File,
         path: &Path,
+        mode_set: bool,
         buffer: &mut Vec<u8>,
     ) -> Result<u64, CacheError> {
         // Empty files need no blob (which may never have been stored).
@@ -316,10 +295,11 @@ impl Cache {
             }
             length
         };
-        // The umask may have taken bits the record has.
-        handle
-            .set_permissions(Permissions::from_mode(file.mode & RESTORED_MODE_BITS))
-            .map_err(|source| CacheError::io("set permissions of", path, source))?;
+        if !mode_set {
+            handle
+                .set_permissions(Permissions::from_mode(file.mode & RESTORED_MODE_BITS))
+                .map_err(|source| CacheError::io("set permissions of", path, source))?;
+        }
         // Last, after every write, or a write would move the time again.
         handle
             .set_modified(from_unix_ns(file.mtime_ns))

@@ -173,6 +173,9 @@ impl Backend for LocalBackend {
     }
 
     fn open_blob(&self, digest: &Digest) -> Result<BlobReader, CacheError> {
+        if let Some(packed) = self.open_known_packed_blob(digest) {
+            return Ok(packed);
+        }
         match self.open_blob_file(digest) {
             Err(CacheError::Missing { .. }) => self
                 .open_packed_blob(digest)?

@@ -57,6 +57,19 @@ struct Found {
     length: u64,
 }
 
+impl Found {
+    fn into_reader(self) -> BlobReader {
+        BlobReader {
+            reader: Box::new(PackSlice {
+                file: self.file,
+                offset: self.offset,
+                remaining: self.length,
+            }),
+            location: self.pack,
+        }
+    }
+}
+
 impl LocalBackend {
     fn pack_path(&self, name: &str, extension: &str) -> PathBuf {
         self.packs.join(format!("{name}.{extension}"))
@@ -232,14 +245,15 @@ impl LocalBackend {
         &self,
         digest: &Digest,
     ) -> Result<Option<BlobReader>, CacheError> {
-        Ok(self.packed(digest)?.map(|found| BlobReader {
-            reader: Box::new(PackSlice {
-                file: found.file,
-                offset: found.offset,
-                remaining: found.length,
-            }),
-            location: found.pack,
-        }))
+        Ok(self.packed(digest)?.map(Found::into_reader))
+    }
+
+    /// The blob if the packs already read hold it: no system call, so a
+    /// restore of packed files does not first look for each one loose.
+    /// A blob pruned since still reads (its pack stays open) and is
+    /// verified like any other.
+    pub(super) fn open_known_packed_blob(&self, digest: &Digest) -> Option<BlobReader> {
+        self.lookup(digest).map(Found::into_reader)
     }
 
     /// A packed blob's grace period starts again: its pack's index is

@@ -71,8 +71,11 @@ impl Cache {
     /// time is set; otherwise the blob is copied into a temporary file next
     /// to the target while being verified, given its permissions and time,
     /// and renamed over the target (so the target is never half-written).
-    /// Missing parent directories are created. Files the manifest does not
-    /// list are left alone.
+    /// A target that does not exist yet is written straight under its name
+    /// and removed if the write fails (a restore killed mid-write leaves it
+    /// short, with a time that is not the record's, so the next restore
+    /// rewrites it). Missing parent directories are
+    /// created. Files the manifest does not list are left alone.
     ///
     /// A corrupt or missing blob aborts the restore with
     /// [`CacheError::Corrupt`] or [`CacheError::Missing`]; files already
